@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class ClinicConfig(AppConfig):
+    name = "clinic"
+    verbose_name = "Clinic"
+
+    def ready(self):
+        from clinic.services import sync_role_permissions
+
+        # Permissions of models added by later migrations only exist after post_migrate, so the
+        # groups' permissions are brought up to date after every migrate, not only once.
+        post_migrate.connect(sync_role_permissions, sender=self, dispatch_uid="clinic_sync_roles")

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from clinic.demo import DEMO_USERS, create_demo_users
+
+
+class Command(BaseCommand):
+    help = "Load the catalog and demo users, practitioners, rooms, devices and patients (development only)."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("seed_demo only runs with DEBUG on: it creates users with a known password.")
+        call_command("seed_catalog", verbosity=options["verbosity"])
+        password = settings.DEMO_PASSWORD
+        with transaction.atomic():
+            create_demo_users(password=password)
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ with:"))
+        for username, role, *_ in DEMO_USERS:
+            self.stdout.write(f"  {username:<12} / {password}   ({role})")
