@@ -1,7 +1,13 @@
 import pytest
 
 
+def _django_enabled(config):
+    return config.pluginmanager.hasplugin("django")
+
+
 def pytest_configure(config):
+    if not _django_enabled(config):
+        return
     from django.conf import settings
 
     # Cheap hashing keeps the suite fast; real hashers are exercised by Django's own tests.
@@ -9,5 +15,6 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _private_media(request, tmp_path):
+    if _django_enabled(request.config):
+        request.getfixturevalue("settings").MEDIA_ROOT = tmp_path / "media"

@@ -19,7 +19,7 @@ ROLE_LABELS = {
 # Model permissions each role's group holds, as "app_label.action_model". Views check roles;
 # these permissions drive the Django admin (clinic admins edit the catalog there).
 CATALOG_MODELS = {
-    "patients": ["bodyarea", "skinconcern", "medicalcondition"],
+    "patients": ["bodyarea", "skinconcern", "medicalcondition", "consentform"],
     "treatments": [
         "source",
         "treatmentgroup",
@@ -29,6 +29,8 @@ CATALOG_MODELS = {
         "contraindicationrule",
         "patientrule",
         "proceduregap",
+        "protocoldepth",
+        "resourcetype",
     ],
 }
 

@@ -65,9 +65,11 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "clinic",
     "patients",
     "treatments",
+    # Last: its post_migrate handler gives the role groups permissions of every app's models,
+    # which exist only once the other apps' post_migrate handlers have run.
+    "clinic",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +248,7 @@ LOGGING = {
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 

@@ -1,8 +1,17 @@
 from django.core.management.base import BaseCommand
 
+from treatments.seeding import CATALOG_FILE, VOCABULARY_FILE, load_seed_data, seed_catalog
+
 
 class Command(BaseCommand):
     help = "Load the default catalog (vocabularies, treatments, protocols, rules) from the seed files."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--vocabulary", default=str(VOCABULARY_FILE))
+        parser.add_argument("--catalog", default=str(CATALOG_FILE))
+
     def handle(self, *args, **options):
-        self.stdout.write("Catalog seeding is added with the catalog models.")
+        counts = seed_catalog(load_seed_data(options["vocabulary"], options["catalog"]))
+        if options["verbosity"]:
+            summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+            self.stdout.write(self.style.SUCCESS(f"Catalog seeded: {summary}."))

@@ -1,0 +1,140 @@
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.contrib.auth import get_user_model
+
+from clinic.roles import CLINICIAN
+from patients.models import (
+    BodyArea,
+    Concern,
+    ConditionRecord,
+    ConsentForm,
+    MedicalCondition,
+    Patient,
+    PatientConsent,
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def practitioner_choices():
+    return (
+        get_user_model()
+        .objects.filter(groups__name=CLINICIAN, is_active=True)
+        .order_by("last_name", "first_name")
+    )
+
+
+class AreaChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, area):
+        depth = 0
+        node = area
+        while node.parent_id is not None and depth < 5:
+            depth += 1
+            node = node.parent
+        return "\u2003" * depth + area.name
+
+
+def area_field(required=False, help_text=""):
+    return AreaChoiceField(
+        queryset=BodyArea.objects.filter(active=True).select_related("parent__parent__parent"),
+        required=required,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=help_text,
+    )
+
+
+class CrispyForm:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class PatientForm(CrispyForm, forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "phone",
+            "email",
+            "preferred_practitioner",
+            "notes",
+        ]
+        widgets = {"date_of_birth": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preferred_practitioner"].queryset = practitioner_choices()
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("phone") and not cleaned.get("email") and not self.errors.get("phone"):
+            self.add_error(
+                "phone", "Give a phone number or an e-mail address so the clinic can reach the patient."
+            )
+        return cleaned
+
+
+class ClinicalProfileForm(CrispyForm, forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = ["fitzpatrick", "other_allergies"]
+        widgets = {"other_allergies": forms.Textarea(attrs={"rows": 2})}
+
+
+class ConditionRecordForm(CrispyForm, forms.ModelForm):
+    areas = area_field(help_text="Leave empty when it concerns the whole patient.")
+
+    class Meta:
+        model = ConditionRecord
+        fields = ["condition", "areas", "since", "until", "notes"]
+        widgets = {"since": DateInput(), "until": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "since": "When it started; for an event (toxin, waxing, sunburn) the date it happened.",
+            "until": "When it ended or the medication was stopped. Empty: ongoing.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["condition"].queryset = MedicalCondition.objects.filter(active=True).order_by(
+            "kind", "name"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date cannot be before the start date.")
+        return cleaned
+
+
+class ConcernForm(CrispyForm, forms.ModelForm):
+    areas = area_field(required=True)
+
+    class Meta:
+        model = Concern
+        fields = ["concern", "areas", "severity", "note", "goal"]
+        widgets = {"goal": forms.Textarea(attrs={"rows": 2})}
+
+
+class ConsentRecordForm(CrispyForm, forms.ModelForm):
+    class Meta:
+        model = PatientConsent
+        fields = ["form", "treatment", "signed_on"]
+        widgets = {"signed_on": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["form"].queryset = ConsentForm.objects.filter(active=True)
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=100)

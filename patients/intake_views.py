@@ -1,0 +1,100 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from clinic.roles import CLINICIAN, role_required
+from patients import services
+from patients.access import get_patient
+from patients.intake import IntakeCodeForm, QuestionnaireForm, ReviewFormSet, review_initial
+from patients.models import IntakeSubmission
+
+UNKNOWN_CODE = "That code is not valid. Please check it with the front desk."
+
+
+def _open_intake(token):
+    intake = IntakeSubmission.objects.filter(token=token).select_related("patient").first()
+    if intake is None:
+        raise Http404
+    return intake
+
+
+# The tablet pages need no login: the patient holds only a short-lived, single-use code and sees
+# nothing but their own questionnaire (first name only).
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def intake_enter(request):
+    form = IntakeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        intake = IntakeSubmission.objects.filter(code=form.cleaned_data["code"]).first()
+        if intake is None:
+            form.add_error("code", UNKNOWN_CODE)
+        else:
+            try:
+                services.intake_check_open(intake, now=timezone.now())
+            except ValidationError as error:
+                form.add_error("code", error)
+            else:
+                return redirect("intake_fill", token=intake.token)
+    return render(request, "patients/intake_enter.html", {"form": form})
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def intake_fill(request, token):
+    intake = _open_intake(token)
+    try:
+        services.intake_check_open(intake, now=timezone.now())
+    except ValidationError as error:
+        return render(request, "patients/intake_closed.html", {"reason": error.messages[0]}, status=410)
+    form = QuestionnaireForm(request.POST or None, conditions=services.intake_questions())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.intake_submit(intake=intake, answers=form.answers(), now=timezone.now())
+        except ValidationError as error:
+            return render(request, "patients/intake_closed.html", {"reason": error.messages[0]}, status=410)
+        return redirect("intake_done")
+    return render(
+        request, "patients/intake_fill.html", {"form": form, "first_name": intake.patient.first_name}
+    )
+
+
+@login_not_required
+@require_GET
+def intake_done(request):
+    return render(request, "patients/intake_done.html")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CLINICIAN)
+def intake_review(request, pk, intake_pk):
+    patient = get_patient(request, pk, clinical=True)
+    intake = get_object_or_404(IntakeSubmission, pk=intake_pk, patient=patient, submitted_at__isnull=False)
+    formset = ReviewFormSet(request.POST or None, initial=review_initial(intake), prefix="entry")
+    if request.method == "POST" and formset.is_valid():
+        accepted = [
+            {key: form.cleaned_data[key] for key in ("condition", "areas", "since", "until", "notes")}
+            for form in formset
+            if form.cleaned_data.get("include")
+        ]
+        try:
+            services.intake_review(
+                intake=intake,
+                accepted=accepted,
+                by=request.user,
+                now=timezone.now(),
+                other_allergies=intake.answers.get("other_allergies", ""),
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(
+                request, f"Intake reviewed: {len(accepted)} entries added to the medical history."
+            )
+            return redirect("patients:detail", pk=patient.pk)
+    return render(
+        request, "patients/intake_review.html", {"patient": patient, "intake": intake, "formset": formset}
+    )

@@ -1,0 +1,65 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from patients.models import BodyArea, MedicalCondition, SkinConcern
+from treatments.models import ContraindicationRule, Protocol, Treatment
+from treatments.seeding import seed_catalog
+
+pytestmark = pytest.mark.django_db
+VOCABULARY = Path(__file__).resolve().parents[3] / "shared" / "domain" / "vocabulary.md"
+
+
+def _vocabulary_slugs():
+    if not VOCABULARY.exists():
+        pytest.skip("shared/domain/vocabulary.md is not beside the repository")
+    text = VOCABULARY.read_text()
+    areas_block = text.split("## Body areas")[1].split("```")[1]
+    areas = set(areas_block.split())
+    concerns_line = text.split("## Skin concerns")[1].split("##")[0]
+    concerns = set(re.findall(r"`(\w+)`", concerns_line.split("Severity")[0]))
+    treatments = set(re.findall(r"^\| `(\w+)` \|", text.split("## Treatments")[1].split("##")[0], re.M))
+    conditions = set(re.findall(r"^\| `(\w+)` \|", text.split("## Conditions")[1], re.M))
+    return areas, concerns, treatments, conditions
+
+
+def test_the_seeded_catalog_holds_every_vocabulary_slug():
+    areas, concerns, treatments, conditions = _vocabulary_slugs()
+    assert len(areas) == 22 and len(treatments) == 14
+    assert areas <= set(BodyArea.objects.values_list("slug", flat=True))
+    assert concerns <= set(SkinConcern.objects.values_list("slug", flat=True))
+    assert treatments <= set(Treatment.objects.values_list("slug", flat=True))
+    assert conditions <= set(MedicalCondition.objects.values_list("slug", flat=True))
+
+
+def test_the_area_tree_matches_the_vocabulary():
+    def parent(slug):
+        return BodyArea.objects.get(slug=slug).parent.slug
+
+    assert parent("cheek_left") == "cheeks"
+    assert parent("cheeks") == "face"
+    assert parent("glabella") == "forehead"
+    assert parent("upper_lip") == "perioral"
+    assert BodyArea.objects.get(slug="scalp").parent is None
+
+
+def test_seeded_rows_carry_evidence_and_sources():
+    assert not Protocol.objects.filter(evidence="").exists()
+    assert not ContraindicationRule.objects.filter(sources=None).exists()
+
+
+def test_seeding_again_changes_nothing():
+    counts = {model: model.objects.count() for model in (Treatment, Protocol, ContraindicationRule, BodyArea)}
+    seed_catalog()
+    assert {model: model.objects.count() for model in counts} == counts
+
+
+def test_seeding_keeps_rows_an_admin_edited_and_restores_the_others():
+    edited = Treatment.objects.get(slug="mn")
+    Treatment.objects.filter(pk=edited.pk).update(duration_minutes=99, customized=True)
+    untouched = Treatment.objects.get(slug="peel_lactic")
+    Treatment.objects.filter(pk=untouched.pk).update(duration_minutes=99)
+    seed_catalog()
+    assert Treatment.objects.get(slug="mn").duration_minutes == 99
+    assert Treatment.objects.get(slug="peel_lactic").duration_minutes != 99

@@ -1,0 +1,217 @@
+from django.contrib import admin
+
+from clinic.admin_mixins import CatalogAdmin
+from treatments.models import (
+    ContraindicationRule,
+    PatientRule,
+    ProcedureGap,
+    Protocol,
+    ProtocolDepth,
+    ResourceType,
+    Source,
+    Treatment,
+    TreatmentGroup,
+)
+
+PROVENANCE = (
+    "Evidence",
+    {"fields": ("evidence", "sources", "sources_disagree", "note", "active", "customized")},
+)
+
+
+class ProtocolDepthInline(admin.TabularInline):
+    model = ProtocolDepth
+    extra = 0
+    autocomplete_fields = ("area",)
+
+
+class ProtocolInline(admin.TabularInline):
+    model = Protocol
+    extra = 0
+    fields = (
+        "concern",
+        "sessions_min",
+        "sessions_default",
+        "sessions_max",
+        "interval_typical_days",
+        "evidence",
+    )
+    show_change_link = True
+
+
+@admin.register(Source)
+class SourceAdmin(CatalogAdmin):
+    list_display = ("key", "grade", "citation")
+    search_fields = ("key", "citation", "url")
+    list_filter = ("grade",)
+
+
+@admin.register(ResourceType)
+class ResourceTypeAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "kind")
+    list_filter = ("kind",)
+    search_fields = ("name", "slug")
+
+
+@admin.register(Treatment)
+class TreatmentAdmin(CatalogAdmin):
+    list_display = (
+        "name",
+        "slug",
+        "kind",
+        "duration_minutes",
+        "buffer_minutes",
+        "evidence",
+        "active",
+        "customized",
+    )
+    list_filter = ("kind", "active", "customized", "sources_disagree")
+    search_fields = ("name", "slug")
+    filter_horizontal = ("components", "needs", "sources")
+    inlines = [ProtocolInline]
+    fieldsets = (
+        (None, {"fields": ("slug", "name", "kind", "components")}),
+        ("Booking", {"fields": ("duration_minutes", "buffer_minutes", "needs", "consent_form")}),
+        ("Care and records", {"fields": ("pre_care", "aftercare", "record_fields")}),
+        PROVENANCE,
+    )
+
+
+@admin.register(TreatmentGroup)
+class TreatmentGroupAdmin(CatalogAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name", "slug")
+    filter_horizontal = ("members",)
+
+
+@admin.register(Protocol)
+class ProtocolAdmin(CatalogAdmin):
+    list_display = (
+        "treatment",
+        "concern",
+        "sessions_default",
+        "interval_typical_days",
+        "evidence",
+        "weight",
+        "sources_disagree",
+        "active",
+        "customized",
+    )
+    list_filter = ("concern", "treatment__kind", "evidence", "sources_disagree", "active", "customized")
+    search_fields = ("treatment__name", "treatment__slug", "concern__name", "concern__slug", "note")
+    list_select_related = ("treatment", "concern")
+    autocomplete_fields = ("concern", "treatment")
+    filter_horizontal = ("areas", "sources")
+    inlines = [ProtocolDepthInline]
+    fieldsets = (
+        (None, {"fields": ("concern", "treatment", "areas")}),
+        (
+            "Series",
+            {
+                "fields": (
+                    ("sessions_min", "sessions_default", "sessions_max"),
+                    ("interval_min_days", "interval_typical_days", "interval_max_days"),
+                    "maintenance",
+                )
+            },
+        ),
+        ("Suitability and ranking", {"fields": ("fitzpatrick", "preferred_fitzpatrick", "weight")}),
+        (
+            "Peel settings",
+            {
+                "fields": (
+                    "peel_agent",
+                    ("concentration_min_pct", "concentration_max_pct"),
+                    "concentration_by_fitzpatrick",
+                    ("coats_min", "coats_max"),
+                )
+            },
+        ),
+        PROVENANCE,
+    )
+
+
+@admin.register(ContraindicationRule)
+class ContraindicationRuleAdmin(CatalogAdmin):
+    list_display = (
+        "condition",
+        "target",
+        "severity",
+        "timing",
+        "window_days",
+        "until_resolved",
+        "area_limited",
+        "sources_disagree",
+        "active",
+        "customized",
+    )
+    list_filter = (
+        "severity",
+        "timing",
+        "area_limited",
+        "sources_disagree",
+        "active",
+        "customized",
+        "condition",
+    )
+    search_fields = ("condition__name", "condition__slug", "treatment__slug", "group__slug", "text", "note")
+    list_select_related = ("condition", "treatment", "group")
+    autocomplete_fields = ("condition", "treatment", "group", "spread_to")
+    filter_horizontal = ("sources",)
+    fieldsets = (
+        (None, {"fields": ("condition", ("treatment", "group"), "severity", "text")}),
+        (
+            "When and where",
+            {"fields": ("timing", "window_days", "until_resolved", "area_limited", "spread_to")},
+        ),
+        PROVENANCE,
+    )
+
+
+@admin.register(PatientRule)
+class PatientRuleAdmin(CatalogAdmin):
+    list_display = ("target", "fact", "min_value", "max_value", "severity", "active", "customized")
+    list_filter = ("fact", "severity", "active", "customized")
+    search_fields = ("treatment__slug", "group__slug", "text")
+    list_select_related = ("treatment", "group")
+    filter_horizontal = ("sources",)
+    fieldsets = (
+        (None, {"fields": (("treatment", "group"), "fact", ("min_value", "max_value"), "severity", "text")}),
+        PROVENANCE,
+    )
+
+
+@admin.register(ProcedureGap)
+class ProcedureGapAdmin(CatalogAdmin):
+    list_display = (
+        "source_target",
+        "next_target",
+        "min_days",
+        "recommended_days",
+        "sources_disagree",
+        "customized",
+    )
+    list_filter = ("sources_disagree", "active", "customized")
+    search_fields = (
+        "from_treatment__slug",
+        "from_group__slug",
+        "to_treatment__slug",
+        "to_group__slug",
+        "note",
+    )
+    list_select_related = ("from_treatment", "from_group", "to_treatment", "to_group")
+    filter_horizontal = ("sources",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("from_treatment", "from_group"),
+                    ("to_treatment", "to_group"),
+                    "min_days",
+                    "recommended_days",
+                )
+            },
+        ),
+        PROVENANCE,
+    )

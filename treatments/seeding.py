@@ -1,0 +1,303 @@
+"""Load the seed catalog (YAML built from shared/domain) into the database.
+
+Idempotent: rows are found by their natural keys and updated, except rows an admin has edited
+(`customized`), which are left exactly as they are.
+"""
+
+from collections import Counter
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+
+from patients.models import BodyArea, ConsentForm, MedicalCondition, SkinConcern
+from treatments.models import (
+    ContraindicationRule,
+    PatientRule,
+    ProcedureGap,
+    Protocol,
+    ProtocolDepth,
+    ResourceType,
+    Source,
+    Treatment,
+    TreatmentGroup,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+VOCABULARY_FILE = ROOT / "patients" / "seed" / "vocabulary.yaml"
+CATALOG_FILE = ROOT / "treatments" / "seed" / "catalog.yaml"
+
+
+def load_seed_data(vocabulary_file=VOCABULARY_FILE, catalog_file=CATALOG_FILE):
+    data = {}
+    for path in (vocabulary_file, catalog_file):
+        with open(path, encoding="utf-8") as handle:
+            data.update(yaml.safe_load(handle))
+    return data
+
+
+def _lines(items):
+    return "\n".join(items or [])
+
+
+class Seeder:
+    def __init__(self, data):
+        self.data = data
+        self.counts = Counter()
+        self.areas, self.concerns, self.conditions = {}, {}, {}
+        self.treatments, self.groups, self.sources, self.forms = {}, {}, {}, {}
+
+    def upsert(self, model, key, values):
+        """Create or update one row; keep a row an admin customised. Returns (row, written)."""
+        row = model.objects.filter(**key).first()
+        if row is not None and getattr(row, "customized", False):
+            self.counts["kept (edited by an admin)"] += 1
+            return row, False
+        if row is None:
+            row = model(**key)
+            self.counts[f"{model._meta.verbose_name_plural} created"] += 1
+        else:
+            self.counts[f"{model._meta.verbose_name_plural} updated"] += 1
+        for field, value in values.items():
+            setattr(row, field, value)
+        row.full_clean(validate_unique=False, validate_constraints=False)
+        row.save()
+        return row, True
+
+    @transaction.atomic
+    def run(self):
+        self.seed_areas(self.data.get("areas", []), parent=None, order=[0])
+        self.seed_vocabulary()
+        self.seed_sources()
+        self.seed_consent_forms()
+        self.seed_treatments()
+        self.seed_groups()
+        self.seed_protocols()
+        self.seed_contraindications()
+        self.seed_patient_rules()
+        self.seed_gaps()
+        return self.counts
+
+    def seed_areas(self, nodes, parent, order):
+        for node in nodes:
+            order[0] += 1
+            area, _ = self.upsert(
+                BodyArea,
+                {"slug": node["slug"]},
+                {
+                    "name": node["name"],
+                    "parent": parent,
+                    "sort_order": order[0],
+                    "description": node.get("description", ""),
+                },
+            )
+            self.areas[area.slug] = area
+            self.seed_areas(node.get("children", []), parent=area, order=order)
+
+    def seed_vocabulary(self):
+        for item in self.data.get("concerns", []):
+            row, _ = self.upsert(
+                SkinConcern,
+                {"slug": item["slug"]},
+                {
+                    "name": item["name"],
+                    "description": item.get("description", ""),
+                    "no_option_advice": item.get("no_option_advice", ""),
+                },
+            )
+            self.concerns[row.slug] = row
+        for item in self.data.get("conditions", []):
+            row, _ = self.upsert(
+                MedicalCondition,
+                {"slug": item["slug"]},
+                {
+                    "name": item["name"],
+                    "kind": item["kind"],
+                    "description": item.get("description", ""),
+                    "area_specific": bool(item.get("area_specific", False)),
+                    "intake_question": item.get("intake_question", ""),
+                },
+            )
+            self.conditions[row.slug] = row
+
+    def seed_sources(self):
+        for key, item in (self.data.get("sources") or {}).items():
+            row, _ = self.upsert(
+                Source,
+                {"key": key},
+                {
+                    "citation": item.get("citation", key),
+                    "url": item.get("url", "") or "",
+                    "grade": item.get("grade", ""),
+                },
+            )
+            self.sources[key] = row
+
+    def seed_consent_forms(self):
+        for item in self.data.get("consent_forms", []):
+            row, _ = self.upsert(
+                ConsentForm,
+                {"slug": item["slug"], "version": str(item.get("version", "1"))},
+                {"title": item["title"], "body": item.get("body", "")},
+            )
+            self.forms[row.slug] = row
+
+    def set_sources(self, row, item):
+        row.sources.set([self.sources[key] for key in item.get("sources", []) if key in self.sources])
+
+    @staticmethod
+    def provenance(item):
+        return {
+            "evidence": item.get("evidence", "") or "",
+            "sources_disagree": bool(item.get("sources_disagree", False)),
+            "note": item.get("note", "") or "",
+        }
+
+    def resource_type(self, slug):
+        kind = ResourceType.Kind.ROOM if slug.endswith("room") else ResourceType.Kind.DEVICE
+        row, _ = ResourceType.objects.get_or_create(
+            slug=slug, defaults={"name": slug.replace("_", " ").capitalize(), "kind": kind}
+        )
+        return row
+
+    def seed_treatments(self):
+        items = self.data.get("treatments", [])
+        for item in items:
+            row, written = self.upsert(
+                Treatment,
+                {"slug": item["slug"]},
+                {
+                    "name": item["name"],
+                    "kind": item["kind"],
+                    "duration_minutes": item.get("duration_minutes", 60),
+                    "buffer_minutes": item.get("buffer_minutes", 15),
+                    "consent_form": self.forms.get(item.get("consent_form")),
+                    "pre_care": _lines(item.get("pre_care")),
+                    "aftercare": _lines(item.get("aftercare")),
+                    "record_fields": item.get("record_fields", []),
+                    **self.provenance(item),
+                },
+            )
+            self.treatments[row.slug] = row
+            if written:
+                self.set_sources(row, item)
+                row.needs.set([self.resource_type(slug) for slug in item.get("needs", [])])
+        for item in items:
+            row = self.treatments[item["slug"]]
+            if not row.customized:
+                row.components.set([self.treatments[slug] for slug in item.get("components", [])])
+
+    def seed_groups(self):
+        for item in self.data.get("groups", []):
+            row, written = self.upsert(TreatmentGroup, {"slug": item["slug"]}, {"name": item["name"]})
+            self.groups[row.slug] = row
+            if written:
+                row.members.set([self.treatments[slug] for slug in item["members"]])
+
+    def target(self, slug, treatment_field="treatment", group_field="group"):
+        if slug in self.treatments:
+            return {treatment_field: self.treatments[slug], group_field: None}
+        return {treatment_field: None, group_field: self.groups[slug]}
+
+    def seed_protocols(self):
+        for item in self.data.get("protocols", []):
+            sessions, interval = item["sessions"], item["interval_days"]
+            peel = (item.get("settings") or {}).get("peel") or {}
+            concentration = peel.get("concentration_pct") or {}
+            coats = peel.get("coats") or {}
+            row, written = self.upsert(
+                Protocol,
+                {"concern": self.concerns[item["concern"]], "treatment": self.treatments[item["treatment"]]},
+                {
+                    "sessions_min": sessions["min"],
+                    "sessions_default": sessions["default"],
+                    "sessions_max": sessions["max"],
+                    "interval_min_days": interval["min"],
+                    "interval_typical_days": interval["typical"],
+                    "interval_max_days": interval["max"],
+                    "fitzpatrick": item.get("fitzpatrick", [1, 2, 3, 4, 5, 6]),
+                    "preferred_fitzpatrick": item.get("preferred_fitzpatrick", []),
+                    "weight": item.get("weight", 0),
+                    "peel_agent": peel.get("agent", ""),
+                    "concentration_min_pct": concentration.get("min"),
+                    "concentration_max_pct": concentration.get("max"),
+                    "concentration_by_fitzpatrick": peel.get("by_fitzpatrick") or {},
+                    "coats_min": coats.get("min"),
+                    "coats_max": coats.get("max"),
+                    "maintenance": item.get("maintenance", "") or "",
+                    **self.provenance(item),
+                },
+            )
+            if not written:
+                continue
+            self.set_sources(row, item)
+            row.areas.set([self.areas[slug] for slug in item["areas"]])
+            depths = (item.get("settings") or {}).get("needle_depth_mm") or {}
+            row.depths.exclude(area__slug__in=list(depths)).delete()
+            for area_slug, bounds in depths.items():
+                ProtocolDepth.objects.update_or_create(
+                    protocol=row,
+                    area=self.areas[area_slug],
+                    defaults={"min_mm": bounds["min"], "max_mm": bounds["max"]},
+                )
+
+    def seed_contraindications(self):
+        for item in self.data.get("contraindications", []):
+            target = self.target(item["applies_to"])
+            spread_to = item.get("spread_to")
+            row, written = self.upsert(
+                ContraindicationRule,
+                {
+                    "condition": self.conditions[item["condition"]],
+                    "timing": item.get("timing", "ongoing"),
+                    **target,
+                },
+                {
+                    "severity": item["severity"],
+                    "window_days": item.get("window_days"),
+                    "until_resolved": bool(item.get("until_resolved", False)),
+                    "area_limited": bool(item.get("area_limited", False)),
+                    "spread_to": self.areas[spread_to] if spread_to else None,
+                    "text": item["text"],
+                    **self.provenance(item),
+                },
+            )
+            if written:
+                self.set_sources(row, item)
+
+    def seed_patient_rules(self):
+        for item in self.data.get("patient_rules", []):
+            row, written = self.upsert(
+                PatientRule,
+                {
+                    "fact": item["fact"],
+                    "min_value": item.get("min"),
+                    "max_value": item.get("max"),
+                    **self.target(item["applies_to"]),
+                },
+                {"severity": item["severity"], "text": item["text"], **self.provenance(item)},
+            )
+            if written:
+                self.set_sources(row, item)
+
+    def seed_gaps(self):
+        for item in self.data.get("procedure_gaps", []):
+            key = {
+                **self.target(item["from"], "from_treatment", "from_group"),
+                **self.target(item["to"], "to_treatment", "to_group"),
+            }
+            row, written = self.upsert(
+                ProcedureGap,
+                key,
+                {
+                    "min_days": item["min_days"],
+                    "recommended_days": item.get("recommended_days") or item["min_days"],
+                    **self.provenance(item),
+                },
+            )
+            if written:
+                self.set_sources(row, item)
+
+
+def seed_catalog(data=None):
+    return Seeder(data if data is not None else load_seed_data()).run()
