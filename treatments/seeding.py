@@ -5,6 +5,7 @@ Idempotent: rows are found by their natural keys and updated, except rows an adm
 """
 
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -36,6 +37,12 @@ def load_seed_data(vocabulary_file=VOCABULARY_FILE, catalog_file=CATALOG_FILE):
     return data
 
 
+def _same(current, wanted):
+    if isinstance(current, Decimal) and wanted is not None:
+        return current == Decimal(str(wanted))
+    return current == wanted
+
+
 def _lines(items):
     return "\n".join(items or [])
 
@@ -55,13 +62,18 @@ class Seeder:
             return row, False
         if row is None:
             row = model(**key)
-            self.counts[f"{model._meta.verbose_name_plural} created"] += 1
+            verb = "created"
+        elif all(_same(getattr(row, field), value) for field, value in values.items()):
+            # Unchanged rows are not saved again, so re-seeding adds no history entries.
+            self.counts[f"{model._meta.verbose_name_plural} unchanged"] += 1
+            return row, True
         else:
-            self.counts[f"{model._meta.verbose_name_plural} updated"] += 1
+            verb = "updated"
         for field, value in values.items():
             setattr(row, field, value)
         row.full_clean(validate_unique=False, validate_constraints=False)
         row.save()
+        self.counts[f"{model._meta.verbose_name_plural} {verb}"] += 1
         return row, True
 
     @transaction.atomic

@@ -47,6 +47,29 @@ def test_the_area_tree_matches_the_vocabulary():
 def test_seeded_rows_carry_evidence_and_sources():
     assert not Protocol.objects.filter(evidence="").exists()
     assert not ContraindicationRule.objects.filter(sources=None).exists()
+    assert ContraindicationRule.objects.filter(sources_disagree=True).exists()
+
+
+def test_the_seed_holds_the_clinical_defaults():
+    isotretinoin_wait = ContraindicationRule.objects.get(
+        condition__slug="isotretinoin", group__slug="microneedling_family", timing="after_end"
+    )
+    assert (isotretinoin_wait.window_days, isotretinoin_wait.severity) == (180, "relative")
+    keloid = ContraindicationRule.objects.get(
+        condition__slug="keloid_tendency", group__slug="microneedling_family"
+    )
+    assert keloid.severity == "absolute" and keloid.sources_disagree
+    assert not ContraindicationRule.objects.filter(
+        condition__slug="active_acne", group__slug="superficial_peels"
+    ).exists()
+    cheek = Protocol.objects.get(concern__slug="acne_scars_atrophic", treatment__slug="mn").depths.get(
+        area__slug="cheeks"
+    )
+    assert (float(cheek.min_mm), float(cheek.max_mm)) == (1.5, 2.0)
+    assert not Protocol.objects.filter(
+        concern__slug__in=["striae", "laxity", "androgenetic_alopecia"], treatment__kind="peel"
+    ).exists()
+    assert not Protocol.objects.filter(concern__slug="hair_loss_other").exists()
 
 
 def test_seeding_again_changes_nothing():
