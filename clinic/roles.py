@@ -31,6 +31,14 @@ CATALOG_MODELS = {
         "proceduregap",
         "protocoldepth",
         "resourcetype",
+        "location",
+        "openinghours",
+        "closure",
+        "room",
+        "device",
+        "practitioner",
+        "workinghours",
+        "timeoff",
     ],
 }
 

@@ -1,16 +1,25 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_mixins import CatalogAdmin
 from treatments.models import (
+    Closure,
     ContraindicationRule,
+    Device,
+    Location,
+    OpeningHours,
     PatientRule,
+    Practitioner,
     ProcedureGap,
     Protocol,
     ProtocolDepth,
     ResourceType,
+    Room,
     Source,
+    TimeOff,
     Treatment,
     TreatmentGroup,
+    WorkingHours,
 )
 
 PROVENANCE = (
@@ -215,3 +224,57 @@ class ProcedureGapAdmin(CatalogAdmin):
         ),
         PROVENANCE,
     )
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    extra = 0
+
+
+@admin.register(Location)
+class LocationAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "active")
+    search_fields = ("name", "address")
+    inlines = [OpeningHoursInline, ClosureInline]
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ("name", "location", "kind", "active")
+    list_filter = ("location", "kind", "active")
+    search_fields = ("name",)
+    list_select_related = ("location", "kind")
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ("name", "location", "kind", "serial_number", "active")
+    list_filter = ("location", "kind", "active")
+    search_fields = ("name", "serial_number")
+    list_select_related = ("location", "kind")
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "active")
+    list_filter = ("active",)
+    search_fields = ("user__first_name", "user__last_name", "user__username")
+    filter_horizontal = ("treatments",)
+    readonly_fields = ("feed_token",)
+    inlines = [WorkingHoursInline, TimeOffInline]
+    list_select_related = ("user",)

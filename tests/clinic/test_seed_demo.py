@@ -3,6 +3,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from patients.models import Patient
+from treatments.models import Device, Practitioner, Room
+
 
 @pytest.mark.django_db
 def test_seed_demo_refuses_without_debug(settings):
@@ -17,9 +20,12 @@ def test_seed_demo_is_idempotent_and_sets_the_demo_password(settings):
     settings.DEBUG = True
     settings.DEMO_PASSWORD = "demo-pass-123"
     call_command("seed_demo", verbosity=0)
-    count = get_user_model().objects.count()
+    counted = (get_user_model(), Patient, Practitioner, Room, Device)
+    counts = [model.objects.count() for model in counted]
     call_command("seed_demo", verbosity=0)
-    assert get_user_model().objects.count() == count
+    assert [model.objects.count() for model in counted] == counts
+    assert counts[1] >= 12 and counts[2] == 2 and counts[3] >= 1
+    assert Device.objects.filter(kind__slug="centrifuge").exists()
     for username in ("clinician", "frontdesk", "clinicadmin"):
         user = get_user_model().objects.get(username=username)
         assert user.check_password("demo-pass-123")

@@ -12,8 +12,32 @@ from treatments.models.catalog import (
     TreatmentGroup,
 )
 from treatments.models.plans import CatalogRevision, Clearance, Plan, PlannedSession
+from treatments.models.scheduling import (
+    Appointment,
+    AppointmentDevice,
+    Closure,
+    Device,
+    Location,
+    OpeningHours,
+    Practitioner,
+    Room,
+    TimeOff,
+    Weekday,
+    WorkingHours,
+)
 
 __all__ = [
+    "Appointment",
+    "AppointmentDevice",
+    "Closure",
+    "Device",
+    "Location",
+    "OpeningHours",
+    "Practitioner",
+    "Room",
+    "TimeOff",
+    "Weekday",
+    "WorkingHours",
     "RECORD_FIELDS",
     "CatalogRevision",
     "Clearance",

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from clinic.demo import DEMO_USERS, create_demo_users
+from clinic.demo import DEMO_USERS, create_demo_clinic, create_demo_patients, create_demo_users
 
 
 class Command(BaseCommand):
@@ -17,7 +18,9 @@ class Command(BaseCommand):
         call_command("seed_catalog", verbosity=options["verbosity"])
         password = settings.DEMO_PASSWORD
         with transaction.atomic():
-            create_demo_users(password=password)
+            users = create_demo_users(password=password)
+            create_demo_clinic(users)
+            create_demo_patients(today=timezone.localdate(), by=users["clinician"])
         port = os.environ.get("PORT", "8000")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Log in at http://127.0.0.1:{port}/ with:"))
         for username, role, *_ in DEMO_USERS:
