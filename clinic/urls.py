@@ -17,10 +17,12 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("patients/", include("patients.urls")),
+    path("", include("treatments.urls")),
     path("intake/", intake_views.intake_enter, name="intake_enter"),
     path("intake/done/", intake_views.intake_done, name="intake_done"),
     path("intake/<str:token>/", intake_views.intake_fill, name="intake_fill"),
     path("admin/", admin.site.urls),
+    path("api/", include("treatments.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_mixins import CatalogAdmin
@@ -53,6 +54,7 @@ class SourceAdmin(CatalogAdmin):
     list_display = ("key", "grade", "citation")
     search_fields = ("key", "citation", "url")
     list_filter = ("grade",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(ResourceType)

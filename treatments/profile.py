@@ -1,0 +1,125 @@
+"""Check a plan profile (shared/domain/plan-api.md) before the engine reads it: one message per
+problem, naming the field. Never raises, whatever JSON it is given."""
+
+from datetime import date
+
+SEVERITIES = ("mild", "moderate", "severe")
+SEXES = ("female", "male", "other", "unknown")
+PATIENT_FACTS = ("fitzpatrick", "age")
+
+
+def parse_date(value):
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+class _Checker:
+    def __init__(self, catalog):
+        self.catalog = catalog
+        self.errors = []
+
+    def add(self, field, message):
+        self.errors.append(f"{field}: {message}")
+
+    def date(self, container, key, field, *, required):
+        value = container.get(key)
+        if value is None:
+            if required:
+                self.add(field, "required")
+            return None
+        parsed = parse_date(value)
+        if parsed is None:
+            self.add(field, f"not a date (YYYY-MM-DD): {value!r}")
+        return parsed
+
+    def slug(self, container, key, field, known, kind):
+        value = container.get(key)
+        if value is None:
+            self.add(field, "required")
+        elif not isinstance(value, str) or value not in known:
+            self.add(field, f"unknown {kind} {value!r}")
+
+    def areas(self, container, field):
+        value = container.get("areas", [])
+        if value is None:
+            return
+        if not isinstance(value, list):
+            self.add(field, "must be a list of area slugs")
+            return
+        for index, area in enumerate(value):
+            if not isinstance(area, str) or area not in self.catalog.tree:
+                self.add(f"{field}[{index}]", f"unknown area {area!r}")
+
+    def text(self, container, key, field, *, required=False):
+        value = container.get(key)
+        if value is None:
+            if required:
+                self.add(field, "required")
+        elif not isinstance(value, str):
+            self.add(field, "must be text")
+        elif required and not value.strip():
+            self.add(field, "required")
+
+    def items(self, profile, key, *, required):
+        value = profile.get(key)
+        if value is None:
+            if required:
+                self.add(key, "required")
+            return []
+        if not isinstance(value, list):
+            self.add(key, "must be a list")
+            return []
+        rows = []
+        for index, row in enumerate(value):
+            if isinstance(row, dict):
+                rows.append((f"{key}[{index}]", row))
+            else:
+                self.add(f"{key}[{index}]", "must be an object")
+        return rows
+
+
+def validate_profile(profile, catalog):
+    check = _Checker(catalog)
+    if not isinstance(profile, dict):
+        return ["profile: must be a JSON object"]
+    check.date(profile, "today", "today", required=True)
+    patient = profile.get("patient")
+    if not isinstance(patient, dict):
+        check.add("patient", "required" if patient is None else "must be an object")
+    else:
+        check.date(patient, "birth_date", "patient.birth_date", required=True)
+        sex = patient.get("sex")
+        if sex is not None and sex not in SEXES:
+            check.add("patient.sex", f"must be one of {', '.join(SEXES)}")
+        skin = patient.get("fitzpatrick")
+        if skin is None:
+            check.add("patient.fitzpatrick", "required (skin type 1-6; assess it first)")
+        elif isinstance(skin, bool) or not isinstance(skin, int) or not 1 <= skin <= 6:
+            check.add("patient.fitzpatrick", "must be a whole number from 1 to 6")
+    for field, row in check.items(profile, "concerns", required=True):
+        check.slug(row, "concern", f"{field}.concern", catalog.concerns, "concern")
+        check.areas(row, f"{field}.areas")
+        severity = row.get("severity")
+        if severity is not None and severity not in SEVERITIES:
+            check.add(f"{field}.severity", f"must be one of {', '.join(SEVERITIES)}")
+        check.text(row, "note", f"{field}.note")
+    for field, row in check.items(profile, "conditions", required=False):
+        check.slug(row, "condition", f"{field}.condition", catalog.conditions, "condition")
+        check.areas(row, f"{field}.areas")
+        since = check.date(row, "since", f"{field}.since", required=False)
+        until = check.date(row, "until", f"{field}.until", required=False)
+        if since and until and until < since:
+            check.add(f"{field}.until", "before since")
+        check.text(row, "note", f"{field}.note")
+    for field, row in check.items(profile, "cleared", required=False):
+        check.slug(row, "treatment", f"{field}.treatment", catalog.treatments, "treatment")
+        check.slug(
+            row, "condition", f"{field}.condition", set(catalog.conditions) | set(PATIENT_FACTS), "condition"
+        )
+        check.text(row, "reason", f"{field}.reason", required=True)
+        check.text(row, "by", f"{field}.by")
+    return check.errors

@@ -1,0 +1,134 @@
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from patients.models import BodyArea, Patient, PatientConsent
+from treatments.models import Clearance, Plan, PlannedSession, Treatment
+
+CONSENT_MISSING = "Record the signed consent “{title}” before accepting a plan with {treatment}."
+CONSENT_FORM_MISSING = (
+    "The catalog names consent form “{slug}” for {treatment}, but no active version exists."
+)
+NOTHING_CHOSEN = "Choose at least one treatment to accept a plan."
+PLAN_NOT_OPEN = "Only the current accepted plan can be closed."
+CLOSE_REASON_NEEDED = "Say why the plan is closed."
+CLEARANCE_REASON_NEEDED = "A clearance needs a reason."
+CLEARANCE_EXISTS = "This contraindication is already cleared for this treatment."
+
+
+def rules_for_plan(catalog_data, profile, treatments):
+    """The catalog rows that decided this plan, kept with it so it can be explained later."""
+    concerns = {item["concern"] for item in profile["concerns"]}
+    conditions = {item["condition"] for item in profile["conditions"]}
+    return {
+        "treatments": [t for t in catalog_data["treatments"] if t["slug"] in treatments],
+        "groups": catalog_data["groups"],
+        "protocols": [p for p in catalog_data["protocols"] if p["concern"] in concerns],
+        "contraindications": [r for r in catalog_data["contraindications"] if r["condition"] in conditions],
+        "patient_rules": catalog_data["patient_rules"],
+        "procedure_gaps": catalog_data["procedure_gaps"],
+    }
+
+
+def missing_consents(*, patient, treatments, catalog_data):
+    """Messages for each chosen treatment whose consent form the patient has not signed."""
+    by_slug = {t["slug"]: t for t in catalog_data["treatments"]}
+    signed = set(
+        PatientConsent.objects.filter(
+            patient=patient, withdrawn_on__isnull=True, form__active=True
+        ).values_list("form__slug", flat=True)
+    )
+    from patients.models import ConsentForm
+
+    titles = dict(ConsentForm.objects.filter(active=True).values_list("slug", "title"))
+    problems = []
+    for slug in sorted(treatments):
+        form_slug = by_slug.get(slug, {}).get("consent_form")
+        if not form_slug or form_slug in signed:
+            continue
+        name = by_slug[slug]["name"]
+        if form_slug not in titles:
+            problems.append(CONSENT_FORM_MISSING.format(slug=form_slug, treatment=name))
+        else:
+            problems.append(CONSENT_MISSING.format(title=titles[form_slug], treatment=name))
+    return problems
+
+
+@transaction.atomic
+def plan_accept(*, patient, today, profile, suggestion, chosen, visits, catalog, by):
+    """Store an accepted plan and its planned sessions; it replaces the patient's current plan."""
+    treatments = {item["treatment"] for item in chosen}
+    if not treatments:
+        raise ValidationError(NOTHING_CHOSEN)
+    problems = missing_consents(patient=patient, treatments=treatments, catalog_data=catalog.data)
+    if problems:
+        raise ValidationError(problems)
+    # Lock the patient row so two clinicians accepting at once cannot both become "current".
+    Patient.objects.select_for_update().get(pk=patient.pk)
+    current = Plan.objects.filter(patient=patient, status=Plan.Status.ACCEPTED).first()
+    last_version = (
+        Plan.objects.filter(patient=patient).order_by("-version").values_list("version", flat=True).first()
+    )
+    plan = Plan(
+        patient=patient,
+        version=(last_version or 0) + 1,
+        previous=current,
+        today=today,
+        profile=profile,
+        suggestion=suggestion,
+        chosen={"items": chosen, "visits": visits},
+        catalog_revision=catalog.revision,
+        catalog_rules=rules_for_plan(catalog.data, profile, treatments),
+        accepted_by=by,
+    )
+    if current is not None:
+        current.status = Plan.Status.SUPERSEDED
+        current.save(update_fields=["status"])
+    plan.full_clean(exclude=["previous"])
+    plan.save()
+    treatment_ids = dict(Treatment.objects.filter(slug__in=treatments).values_list("slug", "id"))
+    area_ids = dict(BodyArea.objects.values_list("slug", "id"))
+    for visit in visits:
+        for procedure in visit["procedures"]:
+            planned = PlannedSession.objects.create(
+                plan=plan,
+                visit=visit["number"],
+                treatment_id=treatment_ids[procedure["treatment"]],
+                session=procedure["session"],
+                earliest=visit["earliest"],
+                latest=visit["latest"],
+            )
+            planned.areas.set([area_ids[slug] for slug in procedure["areas"]])
+    return plan
+
+
+@transaction.atomic
+def plan_close(*, plan, reason, now):
+    if plan.status != Plan.Status.ACCEPTED:
+        raise ValidationError(PLAN_NOT_OPEN)
+    if not reason.strip():
+        raise ValidationError(CLOSE_REASON_NEEDED)
+    plan.status = Plan.Status.CLOSED
+    plan.closed_at = now
+    plan.close_reason = reason.strip()
+    plan.save(update_fields=["status", "closed_at", "close_reason"])
+    return plan
+
+
+@transaction.atomic
+def clearance_give(*, patient, treatment, condition, reason, by):
+    if not reason.strip():
+        raise ValidationError(CLEARANCE_REASON_NEEDED)
+    if Clearance.objects.filter(
+        patient=patient, treatment=treatment, condition=condition, revoked_at__isnull=True
+    ).exists():
+        raise ValidationError(CLEARANCE_EXISTS)
+    return Clearance.objects.create(
+        patient=patient, treatment=treatment, condition=condition, reason=reason.strip(), cleared_by=by
+    )
+
+
+@transaction.atomic
+def clearance_revoke(*, clearance, now):
+    clearance.revoked_at = now
+    clearance.save(update_fields=["revoked_at"])
+    return clearance
