@@ -22,7 +22,7 @@ urlpatterns = [
     path("intake/done/", intake_views.intake_done, name="intake_done"),
     path("intake/<str:token>/", intake_views.intake_fill, name="intake_fill"),
     path("admin/", admin.site.urls),
-    path("api/", include("treatments.api.urls")),
+    path("api/", include("clinic.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -50,3 +50,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         seed_catalog()
+
+
+@pytest.fixture
+def catalog(transactional_db):
+    # Transactional tests empty the database after each test, so the catalog is loaded again.
+    from treatments.seeding import seed_catalog
+
+    seed_catalog()

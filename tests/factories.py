@@ -143,3 +143,39 @@ class ProtocolFactory(factory.django.DjangoModelFactory):
     def areas(self, create, extracted, **kwargs):
         if create:
             self.areas.set(areas(*(extracted or ["face"])))
+
+
+def make_location(*, open_days=range(7), opens=9, closes=18, rooms=2, pens=2, centrifuges=1, name="Clinic"):
+    """A location open `open_days` (0 = Monday), with treatment rooms, pens and centrifuges."""
+    from datetime import time
+
+    from treatments.models import Device, Location, OpeningHours, ResourceType, Room
+
+    location = Location.objects.create(name=name)
+    OpeningHours.objects.bulk_create(
+        OpeningHours(location=location, weekday=d, starts=time(opens), ends=time(closes)) for d in open_days
+    )
+    kinds = {r.slug: r for r in ResourceType.objects.all()}
+    for n in range(rooms):
+        Room.objects.create(location=location, name=f"Room {n + 1}", kind=kinds["treatment_room"])
+    for n in range(pens):
+        Device.objects.create(location=location, name=f"Pen {n + 1}", kind=kinds["microneedling_pen"])
+    for n in range(centrifuges):
+        Device.objects.create(location=location, name=f"Centrifuge {n + 1}", kind=kinds["centrifuge"])
+    return location
+
+
+def make_practitioner(location, *, user=None, days=range(7), starts=9, ends=17, treatments=None):
+    """A clinician working `days` at `location`, qualified for `treatments` (slugs; default all)."""
+    from datetime import time
+
+    from treatments.models import Practitioner, Treatment, WorkingHours
+
+    practitioner = Practitioner.objects.create(user=user or clinician())
+    qualified = Treatment.objects.all() if treatments is None else Treatment.objects.filter(slug__in=treatments)
+    practitioner.treatments.set(qualified)
+    WorkingHours.objects.bulk_create(
+        WorkingHours(practitioner=practitioner, location=location, weekday=d, starts=time(starts), ends=time(ends))
+        for d in days
+    )
+    return practitioner

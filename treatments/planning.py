@@ -173,7 +173,8 @@ def condition_verdicts(catalog, treatment, records, today):
 def patient_verdicts(catalog, protocol, patient):
     treatment = protocol["treatment"]
     verdicts = []
-    if patient["fitzpatrick"] not in protocol.get("fitzpatrick", list(ROMAN)):
+    known = patient["fitzpatrick"] is not None  # unknown only in a booking's recheck
+    if known and patient["fitzpatrick"] not in protocol.get("fitzpatrick", list(ROMAN)):
         verdicts.append(
             Verdict(
                 "fitzpatrick",
@@ -186,6 +187,8 @@ def patient_verdicts(catalog, protocol, patient):
         if not catalog.applies(rule["applies_to"], treatment):
             continue
         value = patient["fitzpatrick"] if rule["fact"] == "fitzpatrick" else patient["age"]
+        if value is None:
+            continue
         low, high = rule.get("min"), rule.get("max")
         if (low is None or value >= low) and (high is None or value <= high):
             verdicts.append(
@@ -424,6 +427,53 @@ def suggest_plan(profile, catalog):
                 }
             )
     return {"today": today.isoformat(), "items": items, "visits": layout_visits(series, catalog, today=today)}
+
+
+def check_treatment(profile, catalog, treatment, areas):
+    """Whether `treatment` may be done on `areas` on the profile's `today` (a booking's recheck).
+
+    Returns {"status": "ok" | "needs_clearance" | "deferred" | "excluded", "reasons": [...],
+    "earliest_start": ISO date or None, "until_resolved": [...]}; reasons are the blocking ones.
+    """
+    catalog = prepare_catalog(catalog)
+    today = parse_date(profile["today"])
+    patient_row = profile["patient"]
+    patient = {
+        "fitzpatrick": patient_row["fitzpatrick"],
+        "age": _age(parse_date(patient_row["birth_date"]), today),
+    }
+    verdicts = condition_verdicts(catalog, treatment, _records(profile), today)
+    protocols = [p for ps in catalog.protocols.values() for p in ps if p["treatment"] == treatment]
+    suits = [p for p in protocols if patient["fitzpatrick"] in p.get("fitzpatrick", list(ROMAN))]
+    # Skin type is judged per protocol; without a concern, any protocol that suits will do.
+    fitting = (suits or protocols or [{"treatment": treatment}])[0]
+    verdicts += patient_verdicts(catalog, fitting, patient)
+    cleared = {(c["treatment"], c["condition"]): c for c in profile.get("cleared") or []}
+    _apply_clearances(verdicts, treatment, cleared)
+    areas = list(areas) or [None]
+    applying = {
+        id(v): v
+        for area in areas
+        for v in (verdicts if area is None else _verdicts_for(area, verdicts, catalog.tree))
+    }
+    blocking = [v for v in applying.values() if v.limit != "flag"]
+    limits = {v.limit for v in blocking}
+    deferrals = [v for v in blocking if v.limit == "defer"]
+    if "exclude" in limits:
+        status = "excluded"
+    elif deferrals:
+        status = "deferred"
+    elif "clearance" in limits:
+        status = "needs_clearance"
+    else:
+        status = "ok"
+    dates = [v.until for v in deferrals if v.until]
+    return {
+        "status": status,
+        "reasons": [v.reason() for v in blocking],
+        "earliest_start": max(dates).isoformat() if dates else None,
+        "until_resolved": sorted({v.code for v in deferrals if v.unresolved}),
+    }
 
 
 @dataclass(order=True)

@@ -17,6 +17,11 @@ class Slot:
     practitioner: int
     room: int | None
     devices: tuple[int, ...]
+    local_day: date | None = None  # the day in the clinic's zone, set by whoever knows the zone
+
+    def __post_init__(self):
+        if self.local_day is None:
+            object.__setattr__(self, "local_day", self.start.date())
 
 
 @dataclass
@@ -33,6 +38,7 @@ class Calendar:
     busy: dict = field(default_factory=dict)
     rooms: dict = field(default_factory=dict)
     devices: dict = field(default_factory=dict)
+    zone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,7 @@ def _aligned(moment, step):
 def find_slots(calendar, request, *, limit=10):
     """The earliest free slots, earliest first, across the requested practitioners."""
     length = request.duration + request.buffer
+    zone = ZoneInfo(calendar.zone)
     candidates = []
     for practitioner in request.practitioners:
         found = 0
@@ -157,7 +164,9 @@ def find_slots(calendar, request, *, limit=10):
                     calendar, request, practitioner, start, start + length
                 )
                 if conflict is None:
-                    candidates.append(Slot(start, end, practitioner, room, devices))
+                    candidates.append(
+                        Slot(start, end, practitioner, room, devices, start.astimezone(zone).date())
+                    )
                     found += 1
                 start += request.step
             if found >= limit:
@@ -168,26 +177,30 @@ def find_slots(calendar, request, *, limit=10):
 
 @dataclass(frozen=True)
 class PlannedVisit:
-    """One session of an accepted plan to place: its window and its distance to the previous one."""
+    """One session of an accepted plan to place: its window, and the interval to the session it
+    follows (`after`: the index of that session in the list; None when it follows none)."""
 
     earliest: date
     latest: date
     min_gap_days: int | None = None
     max_gap_days: int | None = None
+    after: int | None = -1  # -1: the session just before it
 
 
 def propose_dates(visits, search, *, preferred=None):
     """Place every session of a plan, in order, each inside its window and its interval.
 
-    `search(first_day, last_day, practitioner)` returns the first free Slot in those days (or None);
-    the same practitioner is preferred for every session. Returns (slots, problem): all slots, or
-    those found before the first session that could not be placed and the reason.
+    `search(first_day, last_day, practitioner, placed)` returns the first free Slot in those days
+    (or None), treating the slots already `placed` as taken; the same practitioner is preferred
+    for every session. Returns (slots, problem): all slots, or those found before the first
+    session that could not be placed and the reason.
     """
-    slots, previous = [], None
+    slots = []
     for number, visit in enumerate(visits, start=1):
         first_day, last_day = visit.earliest, visit.latest
-        if previous is not None:
-            previous_day = previous.start.date()
+        after = number - 2 if visit.after == -1 else visit.after
+        if after is not None and 0 <= after < len(slots):
+            previous_day = slots[after].local_day
             if visit.min_gap_days is not None:
                 first_day = max(first_day, previous_day + timedelta(days=visit.min_gap_days))
             if visit.max_gap_days is not None:
@@ -196,13 +209,12 @@ def propose_dates(visits, search, *, preferred=None):
         slot = None
         wanted = preferred or (slots[0].practitioner if slots else None)
         if wanted is not None:
-            slot = search(first_day, last_day, wanted)
+            slot = search(first_day, last_day, wanted, slots)
         if slot is None:
-            slot = search(first_day, last_day, None)
+            slot = search(first_day, last_day, None, slots)
         if slot is None:
             return slots, f"No free slot for session {number} between {first_day} and {last_day}."
         slots.append(slot)
-        previous = slot
     return slots, None
 
 

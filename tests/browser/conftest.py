@@ -42,14 +42,6 @@ def browser():
 
 
 @pytest.fixture
-def catalog(transactional_db):
-    # Transactional tests empty the database after each test, so the catalog is loaded again.
-    from treatments.seeding import seed_catalog
-
-    seed_catalog()
-
-
-@pytest.fixture
 def page(browser, live_server, catalog):
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(10_000)

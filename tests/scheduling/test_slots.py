@@ -138,7 +138,7 @@ def test_day_windows_follow_weekly_hours():
 
 
 def _search_factory(free_days, practitioner_days=None):
-    def search(first_day, last_day, practitioner):
+    def search(first_day, last_day, practitioner, placed=()):
         for offset in range((last_day - first_day).days + 1):
             day = first_day + timedelta(days=offset)
             if day in free_days:

@@ -1,0 +1,252 @@
+"""Read what the database knows about hours and bookings into the plain Calendar of
+treatments.scheduling, and find free slots with it.
+
+A fixed handful of queries per calendar, whatever the number of bookings.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+
+from treatments import scheduling
+from treatments.models import (
+    Appointment,
+    AppointmentDevice,
+    Closure,
+    Device,
+    Location,
+    OpeningHours,
+    Practitioner,
+    Room,
+    TimeOff,
+    WorkingHours,
+)
+
+
+def clinic_zone():
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def day_bounds(first_day, last_day):
+    """Aware start of `first_day` and end of `last_day` in the clinic's zone."""
+    zone = clinic_zone()
+    start = datetime.combine(first_day, time(0), tzinfo=zone)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone)
+    return start, end
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a treatment takes: how long, and which room and device types."""
+
+    duration: timedelta
+    buffer: timedelta
+    room_types: tuple
+    device_types: tuple
+
+    @classmethod
+    def of(cls, treatment):
+        needs = list(treatment.needs.all())
+        return cls(
+            duration=timedelta(minutes=treatment.duration_minutes),
+            buffer=timedelta(minutes=treatment.buffer_minutes),
+            room_types=tuple(sorted(n.slug for n in needs if n.kind == "room")),
+            device_types=tuple(sorted(n.slug for n in needs if n.kind == "device")),
+        )
+
+
+class Availability:
+    """Hours, rooms and devices of one location read once; bookings read per span of days."""
+
+    def __init__(self, location, practitioner_ids):
+        self.location = location
+        self.zone = clinic_zone()
+        self.practitioner_ids = list(practitioner_ids)
+        self.opening = self._hours(OpeningHours.objects.filter(location=location))
+        self.working = {pk: {} for pk in self.practitioner_ids}
+        for row in WorkingHours.objects.filter(practitioner_id__in=self.practitioner_ids, location=location):
+            self.working[row.practitioner_id].setdefault(row.weekday, []).append((row.starts, row.ends))
+        self.rooms, self.devices = {}, {}
+        for pk, kind in Room.objects.filter(location=location, active=True).values_list("pk", "kind__slug"):
+            self.rooms.setdefault(kind, []).append(pk)
+        for pk, kind in Device.objects.filter(location=location, active=True).values_list("pk", "kind__slug"):
+            self.devices.setdefault(kind, []).append(pk)
+
+    @staticmethod
+    def _hours(rows):
+        hours = {}
+        for row in rows:
+            hours.setdefault(row.weekday, []).append((row.starts, row.ends))
+        return hours
+
+    def calendar(self, first_day, last_day, *, patient=None, exclude=None, placed=()):
+        """A Calendar for these days; `placed` are proposed slots to treat as booked already."""
+        start, end = day_bounds(first_day, last_day)
+        closed = set()
+        for closure in Closure.objects.filter(
+            location=self.location, first_day__lte=last_day, last_day__gte=first_day
+        ):
+            closed.update(scheduling.days_between(closure.first_day, closure.last_day))
+        days = [d for d in scheduling.days_between(first_day, last_day) if d not in closed]
+        opening = scheduling.day_windows(days, self.opening, self.zone)
+        off = {}
+        for row in TimeOff.objects.filter(
+            practitioner_id__in=self.practitioner_ids, starts_at__lt=end, ends_at__gt=start
+        ).order_by("starts_at"):
+            off.setdefault(row.practitioner_id, []).append((row.starts_at, row.ends_at))
+        windows = {}
+        for pk in self.practitioner_ids:
+            working = scheduling.day_windows(days, self.working[pk], self.zone)
+            windows[pk] = scheduling.subtract(scheduling.intersect(working, opening), off.get(pk, []))
+        busy = self._busy(start, end, patient=patient, exclude=exclude)
+        for slot in placed:
+            self._hold(busy, slot, patient)
+        for intervals in busy.values():
+            intervals.sort()
+        return scheduling.Calendar(
+            windows=windows, busy=busy, rooms=self.rooms, devices=self.devices, zone=self.zone.key
+        )
+
+    def _busy(self, start, end, *, patient, exclude):
+        rooms = [pk for pks in self.rooms.values() for pk in pks]
+        devices = [pk for pks in self.devices.values() for pk in pks]
+        who = Q(practitioner_id__in=self.practitioner_ids) | Q(room_id__in=rooms)
+        if patient is not None:
+            who |= Q(patient_id=patient)
+        rows = (
+            Appointment.objects.filter(who, status__in=Appointment.ACTIVE)
+            .filter(starts_at__lt=end, blocked_until__gt=start)
+            .exclude(pk=exclude)
+            .values_list("practitioner_id", "room_id", "patient_id", "starts_at", "ends_at", "blocked_until")
+        )
+        busy = {}
+        for practitioner, room, patient_id, starts, ends, blocked in rows:
+            busy.setdefault(("practitioner", practitioner), []).append((starts, blocked))
+            if room is not None:
+                busy.setdefault(("room", room), []).append((starts, blocked))
+            if patient_id == patient:
+                busy.setdefault(("patient", patient_id), []).append((starts, ends))
+        holds = (
+            AppointmentDevice.objects.filter(
+                device_id__in=devices, active=True, starts_at__lt=end, blocked_until__gt=start
+            )
+            .exclude(appointment_id=exclude)
+            .values_list("device_id", "starts_at", "blocked_until")
+        )
+        for device, starts, blocked in holds:
+            busy.setdefault(("device", device), []).append((starts, blocked))
+        return busy
+
+    @staticmethod
+    def _hold(busy, slot, patient):
+        blocked = slot.blocked_until
+        busy.setdefault(("practitioner", slot.practitioner), []).append((slot.start, blocked))
+        if slot.room is not None:
+            busy.setdefault(("room", slot.room), []).append((slot.start, blocked))
+        for device in slot.devices:
+            busy.setdefault(("device", device), []).append((slot.start, blocked))
+        if patient is not None:
+            busy.setdefault(("patient", patient), []).append((slot.start, slot.end))
+
+
+@dataclass(frozen=True)
+class FoundSlot(scheduling.Slot):
+    location: int | None = None
+    blocked_until: datetime | None = None
+
+
+def qualified_practitioners(treatment, practitioner=None):
+    found = Practitioner.objects.filter(active=True, treatments=treatment)
+    if practitioner is not None:
+        found = found.filter(pk=getattr(practitioner, "pk", practitioner))
+    return list(found.values_list("pk", flat=True))
+
+
+def locations_for(practitioner_ids, location=None):
+    found = Location.objects.filter(active=True)
+    if location is not None:
+        return list(found.filter(pk=getattr(location, "pk", location)))
+    ids = WorkingHours.objects.filter(practitioner_id__in=practitioner_ids).values("location_id")
+    return list(found.filter(pk__in=ids))
+
+
+class SlotFinder:
+    """Free slots for one treatment, across locations, for some or all qualified practitioners."""
+
+    CHUNK_DAYS = 7
+
+    def __init__(self, treatment, *, practitioner=None, location=None, patient=None, exclude=None):
+        self.needs = Needs.of(treatment)
+        self.patient = getattr(patient, "pk", patient)
+        self.exclude = exclude
+        self.practitioners = qualified_practitioners(treatment, practitioner)
+        self.sites = [
+            Availability(loc, self.practitioners) for loc in locations_for(self.practitioners, location)
+        ]
+
+    def _request(self, practitioners, not_before, not_after):
+        return scheduling.SlotRequest(
+            duration=self.needs.duration,
+            buffer=self.needs.buffer,
+            practitioners=tuple(practitioners),
+            room_types=self.needs.room_types,
+            device_types=self.needs.device_types,
+            patient=self.patient,
+            not_before=not_before,
+            not_after=not_after,
+        )
+
+    def find(
+        self, first_day, last_day, *, practitioner=None, limit=10, not_before=None, placed=(), hours=None
+    ):
+        """The earliest free slots between two local days (inclusive), earliest first.
+
+        hours: an optional (from, to) local time-of-day preference, e.g. (time(12), time(17)).
+        """
+        wanted = [practitioner] if practitioner is not None else self.practitioners
+        wanted = [pk for pk in wanted if pk in self.practitioners]
+        found = []
+        day = first_day
+        while day <= last_day and len(found) < limit:
+            chunk_end = min(last_day, day + timedelta(days=self.CHUNK_DAYS - 1))
+            for site in self.sites:
+                calendar = site.calendar(
+                    day, chunk_end, patient=self.patient, exclude=self.exclude, placed=placed
+                )
+                if hours is not None:
+                    calendar.windows = _within_hours(calendar.windows, hours, site.zone)
+                request = self._request(wanted, not_before, None)
+                for slot in scheduling.find_slots(calendar, request, limit=limit):
+                    found.append(
+                        FoundSlot(
+                            slot.start,
+                            slot.end,
+                            slot.practitioner,
+                            slot.room,
+                            slot.devices,
+                            slot.local_day,
+                            location=site.location.pk,
+                            blocked_until=slot.end + self.needs.buffer,
+                        )
+                    )
+            day = chunk_end + timedelta(days=1)
+        found.sort(key=lambda s: (s.start, s.practitioner))
+        return found[:limit]
+
+    def first(self, first_day, last_day, practitioner=None, placed=()):
+        slots = self.find(first_day, last_day, practitioner=practitioner, limit=1, placed=placed)
+        return slots[0] if slots else None
+
+
+def _within_hours(windows, hours, zone):
+    opens, closes = hours
+    result = {}
+    for pk, spans in windows.items():
+        days = sorted({s.astimezone(zone).date() for s, _ in spans})
+        result[pk] = scheduling.intersect(
+            spans, scheduling.day_windows(days, {weekday: [(opens, closes)] for weekday in range(7)}, zone)
+        )
+    return result
