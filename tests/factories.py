@@ -172,10 +172,14 @@ def make_practitioner(location, *, user=None, days=range(7), starts=9, ends=17, 
     from treatments.models import Practitioner, Treatment, WorkingHours
 
     practitioner = Practitioner.objects.create(user=user or clinician())
-    qualified = Treatment.objects.all() if treatments is None else Treatment.objects.filter(slug__in=treatments)
+    qualified = (
+        Treatment.objects.all() if treatments is None else Treatment.objects.filter(slug__in=treatments)
+    )
     practitioner.treatments.set(qualified)
     WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=practitioner, location=location, weekday=d, starts=time(starts), ends=time(ends))
+        WorkingHours(
+            practitioner=practitioner, location=location, weekday=d, starts=time(starts), ends=time(ends)
+        )
         for d in days
     )
     return practitioner

@@ -115,7 +115,10 @@ def test_an_area_limited_condition_blocks_only_its_area(clinic, desk):
     _, doctor = clinic
     patient = PatientFactory()
     ConditionRecordFactory(
-        patient=patient, condition=factories.condition("active_acne"), since=date(2026, 12, 1), areas=["chin_jaw"]
+        patient=patient,
+        condition=factories.condition("active_acne"),
+        since=date(2026, 12, 1),
+        areas=["chin_jaw"],
     )
     with pytest.raises(ValidationError):
         booking.book(request_for(doctor, at(MONDAY, 10), patient=patient, areas=("chin_jaw",)), by=desk)

@@ -40,7 +40,8 @@ def booking_body(patient, doctor, start, **extra):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "name", ["api-patients", "api-practitioners", "api-rooms", "api-devices", "api-treatments", "api-sessions"]
+    "name",
+    ["api-patients", "api-practitioners", "api-rooms", "api-devices", "api-treatments", "api-sessions"],
 )
 def test_lists_are_for_clinic_staff_only(name, client, clinic):
     url = reverse(name)
@@ -80,7 +81,8 @@ def test_slots_are_free_earliest_first_with_offsets(front_desk_client, clinic):
         reverse("api-sessions"), booking_body(patient, doctor, at(MONDAY, 9)), content_type="application/json"
     )
     response = front_desk_client.get(
-        reverse("api-slots"), {"treatment": "mn", "from": MONDAY.isoformat(), "days": 1, "practitioner": doctor.pk}
+        reverse("api-slots"),
+        {"treatment": "mn", "from": MONDAY.isoformat(), "days": 1, "practitioner": doctor.pk},
     )
     assert response.status_code == 200
     slots = response.json()
@@ -129,7 +131,9 @@ def test_booking_rule_failures_are_400_with_field_errors(front_desk_client, clin
     assert response.status_code == 400
     assert set(response.json()) == {"start", "treatment"}
     response = front_desk_client.post(
-        url, {"patient": 999999, "treatment": "mn", "areas": ["nowhere"], "start": "soon"}, content_type="application/json"
+        url,
+        {"patient": 999999, "treatment": "mn", "areas": ["nowhere"], "start": "soon"},
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert set(response.json()) >= {"patient", "areas", "practitioner", "start"}
@@ -140,9 +144,13 @@ def test_sessions_list_move_and_cancel(front_desk_client, clinic):
     _, doctor = clinic
     patient = PatientFactory()
     created = front_desk_client.post(
-        reverse("api-sessions"), booking_body(patient, doctor, at(MONDAY, 10)), content_type="application/json"
+        reverse("api-sessions"),
+        booking_body(patient, doctor, at(MONDAY, 10)),
+        content_type="application/json",
     ).json()
-    listed = front_desk_client.get(reverse("api-sessions"), {"date": MONDAY.isoformat(), "practitioner": doctor.pk})
+    listed = front_desk_client.get(
+        reverse("api-sessions"), {"date": MONDAY.isoformat(), "practitioner": doctor.pk}
+    )
     assert [s["id"] for s in listed.json()] == [created["id"]]
     moved = front_desk_client.post(
         reverse("api-session-move", args=[created["id"]]),
@@ -155,11 +163,15 @@ def test_sessions_list_move_and_cancel(front_desk_client, clinic):
     )
     assert refused.status_code == 400 and "reason" in refused.json()
     cancelled = front_desk_client.post(
-        reverse("api-session-cancel", args=[created["id"]]), {"reason": "Patient asked"}, content_type="application/json"
+        reverse("api-session-cancel", args=[created["id"]]),
+        {"reason": "Patient asked"},
+        content_type="application/json",
     )
     assert cancelled.json()["status"] == "cancelled"
     again = front_desk_client.post(
-        reverse("api-session-cancel", args=[created["id"]]), {"reason": "twice"}, content_type="application/json"
+        reverse("api-session-cancel", args=[created["id"]]),
+        {"reason": "twice"},
+        content_type="application/json",
     )
     assert again.status_code == 400
 

@@ -22,7 +22,15 @@ class PatientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = ["id", "first_name", "last_name", "date_of_birth", "phone", "email", "preferred_practitioner"]
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "phone",
+            "email",
+            "preferred_practitioner",
+        ]
 
 
 class PractitionerSerializer(serializers.ModelSerializer):
@@ -93,7 +101,9 @@ class SessionSerializer(serializers.ModelSerializer):
 
 class BookSerializer(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.filter(archived_at__isnull=True))
-    treatment = serializers.SlugRelatedField(slug_field="slug", queryset=Treatment.objects.filter(active=True))
+    treatment = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Treatment.objects.filter(active=True)
+    )
     areas = serializers.SlugRelatedField(slug_field="slug", queryset=BodyArea.objects.all(), many=True)
     practitioner = serializers.PrimaryKeyRelatedField(queryset=Practitioner.objects.select_related("user"))
     room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all(), required=False, allow_null=True)
@@ -165,7 +175,9 @@ class PatientList(StaffList):
     serializer_class = PatientSerializer
     pagination_class = generics.ListAPIView.pagination_class
 
-    @extend_schema(parameters=[OpenApiParameter("search", str, description="Name, phone, email or birth date")])
+    @extend_schema(
+        parameters=[OpenApiParameter("search", str, description="Name, phone, email or birth date")]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -196,7 +208,9 @@ class TreatmentList(StaffList):
 
 
 class SlotQuery(serializers.Serializer):
-    treatment = serializers.SlugRelatedField(slug_field="slug", queryset=Treatment.objects.filter(active=True))
+    treatment = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Treatment.objects.filter(active=True)
+    )
     # "from" is a Python keyword: the field is declared under its query-string name below.
     days = serializers.IntegerField(min_value=1, max_value=62, default=7)
     practitioner = serializers.PrimaryKeyRelatedField(queryset=Practitioner.objects.all(), required=False)
@@ -277,7 +291,10 @@ class Sessions(APIView):
             return Response(_field_errors(error), status=status.HTTP_400_BAD_REQUEST)
         except booking.Conflict as conflict:
             return conflict_response(
-                conflict, treatment=data["treatment"], practitioner=data["practitioner"], patient=data["patient"]
+                conflict,
+                treatment=data["treatment"],
+                practitioner=data["practitioner"],
+                patient=data["patient"],
             )
         return Response(SessionSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
@@ -306,7 +323,9 @@ class SessionMove(APIView):
 
     @extend_schema(request=MoveSerializer, responses={200: SessionSerializer, 400: None, 409: CONFLICT})
     def post(self, request, pk):
-        appointment = get_object_or_404(Appointment.objects.select_related("treatment", "practitioner"), pk=pk)
+        appointment = get_object_or_404(
+            Appointment.objects.select_related("treatment", "practitioner"), pk=pk
+        )
         form = MoveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
