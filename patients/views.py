@@ -17,6 +17,7 @@ from patients.forms import (
     PatientForm,
 )
 from patients.models import Concern, ConditionRecord, IntakeSubmission, Patient
+from treatments.schedule_views import patient_sessions
 
 PAGE_SIZE = 25
 
@@ -66,6 +67,7 @@ def patient_detail(request, pk):
         "consents": patient.consents.select_related("form"),
         "intakes": patient.intakes.select_related("reviewed_by")[:5],
     }
+    context["upcoming_sessions"], context["past_sessions"] = patient_sessions(patient)
     if has_role(request.user, CLINICIAN):
         today = timezone.localdate()
         records = list(patient.conditions.select_related("condition").prefetch_related("areas"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import plan_views
+from treatments import plan_views, schedule_views
 
 app_name = "treatments"
 
@@ -9,4 +9,12 @@ urlpatterns = [
     path("patients/<int:pk>/clearances/", plan_views.clearance_create, name="clearance_create"),
     path("plans/<int:plan_pk>/", plan_views.plan_detail, name="plan_detail"),
     path("plans/<int:plan_pk>/close/", plan_views.plan_close, name="plan_close"),
+    path("plans/<int:plan_pk>/book/", schedule_views.plan_book, name="plan_book"),
+    path("schedule/", schedule_views.calendar_day, name="calendar_day"),
+    path("schedule/week/", schedule_views.calendar_week, name="calendar_week"),
+    path("schedule/book/", schedule_views.book_session, name="book_session"),
+    path("sessions/<int:pk>/", schedule_views.session_detail, name="session"),
+    path("sessions/<int:pk>/status/", schedule_views.session_status, name="session_status"),
+    path("sessions/<int:pk>/cancel/", schedule_views.session_cancel, name="session_cancel"),
+    path("sessions/<int:pk>/move/", schedule_views.session_move, name="session_move"),
 ]
