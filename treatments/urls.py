@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import plan_views, schedule_views
+from treatments import feeds, plan_views, schedule_views
 
 app_name = "treatments"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("sessions/<int:pk>/status/", schedule_views.session_status, name="session_status"),
     path("sessions/<int:pk>/cancel/", schedule_views.session_cancel, name="session_cancel"),
     path("sessions/<int:pk>/move/", schedule_views.session_move, name="session_move"),
+    path("feeds/practitioners/<str:token>.ics", feeds.practitioner_feed, name="practitioner_feed"),
 ]
