@@ -1,14 +1,16 @@
 """Demo data for trying the app locally: a user per role, a clinic with rooms, devices and
 practitioners, and a dozen patients with concerns and history."""
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
 from patients.models import BodyArea, Concern, ConditionRecord, MedicalCondition, Patient, SkinConcern
 from treatments.models import (
+    Appointment,
     Device,
     Location,
     OpeningHours,
@@ -209,3 +211,37 @@ def create_demo_patients(*, today, by):
                 recorded_by=by,
             )
             record.areas.set([areas[a] for a in area_slugs])
+
+
+# (patient last name, treatment, areas, days from today, hour)
+DEMO_SESSIONS = [
+    ("Ortiz", "mn", ["cheeks"], 1, 10),
+    ("Haddad", "prp_scalp", ["scalp"], 1, 14),
+    ("Johansson", "mn", ["abdomen"], 2, 11),
+    ("Weber", "mn", ["chin_jaw"], 3, 9),
+]
+
+
+def create_demo_sessions(*, today, by):
+    """A few booked sessions on the next working days, so the calendar is not empty."""
+    from treatments import booking
+    from treatments.availability import clinic_zone
+
+    if Appointment.objects.exists():
+        return
+    practitioner = Practitioner.objects.get(user__username="clinician")
+    for last_name, slug, area_slugs, offset, hour in DEMO_SESSIONS:
+        day = today + timedelta(days=offset)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        request = booking.BookingRequest(
+            patient=Patient.objects.get(last_name=last_name),
+            treatment=Treatment.objects.get(slug=slug),
+            areas=list(BodyArea.objects.filter(slug__in=area_slugs)),
+            practitioner=practitioner,
+            start=datetime.combine(day, time(hour), tzinfo=clinic_zone()),
+        )
+        try:
+            booking.book(request, by=by)
+        except (booking.Conflict, ValidationError):
+            continue  # the demo catalog or hours were edited: skip rather than fail the demo

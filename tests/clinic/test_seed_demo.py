@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -29,3 +31,33 @@ def test_seed_demo_is_idempotent_and_sets_the_demo_password(settings):
     for username in ("clinician", "frontdesk", "clinicadmin"):
         user = get_user_model().objects.get(username=username)
         assert user.check_password("demo-pass-123")
+
+
+@pytest.mark.django_db
+def test_the_demo_clinic_has_free_slots_for_every_treatment(settings):
+    from django.utils import timezone
+
+    from treatments.availability import SlotFinder
+    from treatments.models import Treatment
+
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    first = timezone.localdate() + timedelta(days=1)
+    missing = [
+        t.slug
+        for t in Treatment.objects.filter(active=True)
+        if not SlotFinder(t).find(first, first + timedelta(days=13), limit=1)
+    ]
+    assert missing == []
+
+
+@pytest.mark.django_db
+def test_the_demo_books_a_few_sessions_once(settings):
+    from treatments.models import Appointment
+
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    booked = Appointment.objects.count()
+    assert booked >= 3
+    call_command("seed_demo", verbosity=0)
+    assert Appointment.objects.count() == booked

@@ -6,7 +6,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.demo import DEMO_USERS, create_demo_clinic, create_demo_patients, create_demo_users
+from clinic.demo import (
+    DEMO_USERS,
+    create_demo_clinic,
+    create_demo_patients,
+    create_demo_sessions,
+    create_demo_users,
+)
 
 
 class Command(BaseCommand):
@@ -21,6 +27,7 @@ class Command(BaseCommand):
             users = create_demo_users(password=password)
             create_demo_clinic(users)
             create_demo_patients(today=timezone.localdate(), by=users["clinician"])
+            create_demo_sessions(today=timezone.localdate(), by=users["frontdesk"])
         port = os.environ.get("PORT", "8000")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Log in at http://127.0.0.1:{port}/ with:"))
         for username, role, *_ in DEMO_USERS:
