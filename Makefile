@@ -48,8 +48,9 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup
-	DEBUG=1 $(BIN)/python bench/bench_planning.py
+bench: setup check-db
+	$(BIN)/python bench/bench_planning.py
+	$(BIN)/python bench/bench_scheduling.py
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3

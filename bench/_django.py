@@ -15,7 +15,11 @@ def setup(*, seed_catalog=True):
     else:
         folder = tempfile.mkdtemp(prefix="clinic-bench-")
         os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
-    os.environ.setdefault("DEBUG", "1")
+    # Production settings, as the app runs behind gunicorn (DEBUG off: no query log).
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    os.environ.setdefault("STATIC_NO_MANIFEST", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
     import django
     from django.core.management import call_command

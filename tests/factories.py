@@ -183,3 +183,44 @@ def make_practitioner(location, *, user=None, days=range(7), starts=9, ends=17, 
         for d in days
     )
     return practitioner
+
+
+def make_accepted_plan(patient, *, start, sessions=3, treatment_slug="mn", interval=(14, 28, 56)):
+    """An accepted plan of one treatment's series on the cheeks, sessions `interval[1]` days apart."""
+    from datetime import timedelta
+
+    from treatments.models import Plan, PlannedSession
+
+    low, typical, high = interval
+    treatment_row = treatment(treatment_slug)
+    plan = Plan.objects.create(
+        patient=patient,
+        today=start,
+        profile={},
+        suggestion={},
+        chosen={
+            "items": [
+                {
+                    "treatment": treatment_slug,
+                    "areas": ["cheeks"],
+                    "interval_days": {"min": low, "typical": typical, "max": high},
+                }
+            ],
+            "visits": [],
+        },
+        catalog_revision=1,
+        catalog_rules={},
+        accepted_by=clinician(),
+    )
+    for number in range(1, sessions + 1):
+        first = start + timedelta(days=typical * (number - 1))
+        planned = PlannedSession.objects.create(
+            plan=plan,
+            visit=number,
+            treatment=treatment_row,
+            session=number,
+            earliest=first,
+            latest=first if number == 1 else first + timedelta(days=high - typical),
+        )
+        planned.areas.set(areas("cheeks"))
+    return plan

@@ -25,6 +25,15 @@ from treatments.models import (
     WorkingHours,
 )
 
+# The longest a session can hold a resource (Treatment caps duration and clean-up): overlap
+# queries bound starts_at on both sides with it, so that the starts_at indexes do the work.
+LONGEST_SESSION = timedelta(hours=12)
+
+
+def overlapping(start, end, end_field="blocked_until"):
+    """Q for sessions (or device holds) whose [starts_at, end_field) overlaps [start, end)."""
+    return Q(starts_at__lt=end, starts_at__gt=start - LONGEST_SESSION, **{f"{end_field}__gt": start})
+
 
 def clinic_zone():
     return ZoneInfo(settings.TIME_ZONE)
@@ -64,11 +73,14 @@ class Availability:
     def __init__(self, location, practitioner_ids):
         self.location = location
         self.zone = clinic_zone()
-        self.practitioner_ids = list(practitioner_ids)
         self.opening = self._hours(OpeningHours.objects.filter(location=location))
-        self.working = {pk: {} for pk in self.practitioner_ids}
-        for row in WorkingHours.objects.filter(practitioner_id__in=self.practitioner_ids, location=location):
-            self.working[row.practitioner_id].setdefault(row.weekday, []).append((row.starts, row.ends))
+        self.working = {}
+        for row in WorkingHours.objects.filter(practitioner_id__in=list(practitioner_ids), location=location):
+            self.working.setdefault(row.practitioner_id, {}).setdefault(row.weekday, []).append(
+                (row.starts, row.ends)
+            )
+        # Only those who work here: the others' bookings are not read for this location.
+        self.practitioner_ids = sorted(self.working)
         self.rooms, self.devices = {}, {}
         for pk, kind in Room.objects.filter(location=location, active=True).values_list("pk", "kind__slug"):
             self.rooms.setdefault(kind, []).append(pk)
@@ -82,8 +94,16 @@ class Availability:
             hours.setdefault(row.weekday, []).append((row.starts, row.ends))
         return hours
 
-    def calendar(self, first_day, last_day, *, patient=None, exclude=None, placed=()):
-        """A Calendar for these days; `placed` are proposed slots to treat as booked already."""
+    def calendar(
+        self, first_day, last_day, *, practitioners=None, patient=None, exclude=None, placed=(), needs=None
+    ):
+        """A Calendar for these days and practitioners (default: all who work here); `placed` are
+        proposed slots to treat as booked already."""
+        wanted = (
+            self.practitioner_ids
+            if practitioners is None
+            else [p for p in practitioners if p in self.working]
+        )
         start, end = day_bounds(first_day, last_day)
         closed = set()
         for closure in Closure.objects.filter(
@@ -94,14 +114,22 @@ class Availability:
         opening = scheduling.day_windows(days, self.opening, self.zone)
         off = {}
         for row in TimeOff.objects.filter(
-            practitioner_id__in=self.practitioner_ids, starts_at__lt=end, ends_at__gt=start
+            practitioner_id__in=wanted, starts_at__lt=end, ends_at__gt=start
         ).order_by("starts_at"):
             off.setdefault(row.practitioner_id, []).append((row.starts_at, row.ends_at))
         windows = {}
-        for pk in self.practitioner_ids:
+        for pk in wanted:
             working = scheduling.day_windows(days, self.working[pk], self.zone)
             windows[pk] = scheduling.subtract(scheduling.intersect(working, opening), off.get(pk, []))
-        busy = self._busy(start, end, patient=patient, exclude=exclude)
+        busy = self._busy(
+            start,
+            end,
+            practitioners=wanted,
+            patient=patient,
+            exclude=exclude,
+            room_types=needs.room_types if needs else None,
+            device_types=needs.device_types if needs else None,
+        )
         for slot in placed:
             self._hold(busy, slot, patient)
         for intervals in busy.values():
@@ -110,15 +138,22 @@ class Availability:
             windows=windows, busy=busy, rooms=self.rooms, devices=self.devices, zone=self.zone.key
         )
 
-    def _busy(self, start, end, *, patient, exclude):
-        rooms = [pk for pks in self.rooms.values() for pk in pks]
-        devices = [pk for pks in self.devices.values() for pk in pks]
-        who = Q(practitioner_id__in=self.practitioner_ids) | Q(room_id__in=rooms)
+    def _busy(self, start, end, *, practitioners, patient, exclude, room_types=None, device_types=None):
+        rooms = [
+            pk for kind, pks in self.rooms.items() if room_types is None or kind in room_types for pk in pks
+        ]
+        devices = [
+            pk
+            for kind, pks in self.devices.items()
+            if device_types is None or kind in device_types
+            for pk in pks
+        ]
+        who = Q(practitioner_id__in=practitioners) | Q(room_id__in=rooms)
         if patient is not None:
             who |= Q(patient_id=patient)
         rows = (
             Appointment.objects.filter(who, status__in=Appointment.ACTIVE)
-            .filter(starts_at__lt=end, blocked_until__gt=start)
+            .filter(overlapping(start, end))
             .exclude(pk=exclude)
             .values_list("practitioner_id", "room_id", "patient_id", "starts_at", "ends_at", "blocked_until")
         )
@@ -130,9 +165,7 @@ class Availability:
             if patient_id == patient:
                 busy.setdefault(("patient", patient_id), []).append((starts, ends))
         holds = (
-            AppointmentDevice.objects.filter(
-                device_id__in=devices, active=True, starts_at__lt=end, blocked_until__gt=start
-            )
+            AppointmentDevice.objects.filter(overlapping(start, end), device_id__in=devices, active=True)
             .exclude(appointment_id=exclude)
             .values_list("device_id", "starts_at", "blocked_until")
         )
@@ -208,13 +241,22 @@ class SlotFinder:
         """
         wanted = [practitioner] if practitioner is not None else self.practitioners
         wanted = [pk for pk in wanted if pk in self.practitioners]
+        sites = [site for site in self.sites if any(pk in site.working for pk in wanted)]
         found = []
         day = first_day
+        # Few slots wanted are usually found in the first days: read a short span first.
+        span = 2 if limit <= 3 else self.CHUNK_DAYS
         while day <= last_day and len(found) < limit:
-            chunk_end = min(last_day, day + timedelta(days=self.CHUNK_DAYS - 1))
-            for site in self.sites:
+            chunk_end = min(last_day, day + timedelta(days=span - 1))
+            span = min(span * 2, 2 * self.CHUNK_DAYS)
+            for site in sites:
                 calendar = site.calendar(
-                    day, chunk_end, patient=self.patient, exclude=self.exclude, placed=placed
+                    day,
+                    chunk_end,
+                    practitioners=wanted,
+                    patient=self.patient,
+                    exclude=self.exclude,
+                    placed=placed,
                 )
                 if hours is not None:
                     calendar.windows = _within_hours(calendar.windows, hours, site.zone)

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from clinic.roles import CLINICIAN, has_role
 from treatments import booking_rules, planning, scheduling
-from treatments.availability import Needs, SlotFinder, clinic_zone
+from treatments.availability import Needs, SlotFinder, clinic_zone, overlapping
 from treatments.models import (
     Appointment,
     AppointmentDevice,
@@ -209,11 +209,11 @@ def _resources(request, needs, location):
 def _holding(start, blocked_until, exclude):
     """Active sessions and device holds over a period, but for the session being moved."""
     sessions = Appointment.objects.filter(
-        status__in=Appointment.ACTIVE, starts_at__lt=blocked_until, blocked_until__gt=start
+        overlapping(start, blocked_until), status__in=Appointment.ACTIVE
     ).exclude(pk=exclude)
-    holds = AppointmentDevice.objects.filter(
-        active=True, starts_at__lt=blocked_until, blocked_until__gt=start
-    ).exclude(appointment_id=exclude)
+    holds = AppointmentDevice.objects.filter(overlapping(start, blocked_until), active=True).exclude(
+        appointment_id=exclude
+    )
     return sessions, holds
 
 
@@ -226,16 +226,14 @@ def _conflict_check(appointment, device_ids, exclude):
     """Raise Conflict for the first resource taken, practitioner first. One query, so that one
     snapshot answers for every resource even while other bookings commit."""
     start, end, blocked = appointment.starts_at, appointment.ends_at, appointment.blocked_until
-    held = Q(starts_at__lt=blocked, blocked_until__gt=start)
-    who = Q(practitioner_id=appointment.practitioner_id) | Q(
-        patient_id=appointment.patient_id, starts_at__lt=end, ends_at__gt=start
-    )
+    held = overlapping(start, blocked)
+    who = Q(practitioner_id=appointment.practitioner_id) | Q(patient_id=appointment.patient_id)
     if appointment.room_id:
         who |= Q(room_id=appointment.room_id)
     if device_ids:
         who |= Q(device_holds__device_id__in=device_ids, device_holds__active=True)
     rows = (
-        Appointment.objects.filter(held | Q(patient_id=appointment.patient_id), who)
+        Appointment.objects.filter(held, who)
         .filter(status__in=Appointment.ACTIVE)
         .exclude(pk=exclude)
         .values_list(
@@ -471,7 +469,7 @@ def propose_plan(plan, *, practitioner=None, not_before=None):
     ):
         last_booked[treatment] = _local_day(starts)
     first_day = _local_day(not_before) if not_before else None
-    visits, finders, previous = [], [], {}
+    visits, finders, previous, shared = [], [], {}, {}
     for index, session in enumerate(sessions):
         interval = intervals.get(session.treatment.slug, {})
         earliest = max(session.earliest, first_day) if first_day else session.earliest
@@ -489,7 +487,9 @@ def propose_plan(plan, *, practitioner=None, not_before=None):
                 after=after,
             )
         )
-        finders.append(SlotFinder(session.treatment, patient=plan.patient_id))
+        if session.treatment_id not in shared:
+            shared[session.treatment_id] = SlotFinder(session.treatment, patient=plan.patient_id)
+        finders.append(shared[session.treatment_id])
         previous[session.treatment_id] = index
 
     def search(first, last, wanted, placed):

@@ -5,8 +5,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.factories import PatientFactory
-from tests.scheduling.test_plan_booking import accepted_plan
+from tests.factories import PatientFactory, make_accepted_plan
 from treatments.models import Appointment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,7 +17,7 @@ def test_front_desk_books_a_plan_moves_one_session_and_cancels_another(page, log
     desk = factories.front_desk()
     patient = PatientFactory(first_name="Bea", last_name="Booker")
     today = timezone.localdate()
-    accepted_plan(patient, sessions=3, start=today + timedelta(days=1))
+    make_accepted_plan(patient, sessions=3, start=today + timedelta(days=1))
 
     login(desk.username)
     page.goto(f"/patients/{patient.pk}/")

@@ -7,47 +7,16 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tests import factories
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, make_accepted_plan
 from treatments import booking
-from treatments.models import Appointment, Plan, PlannedSession
+from treatments.models import Appointment, PlannedSession
 
 pytestmark = pytest.mark.django_db
 MONDAY = date(2027, 1, 4)
 
 
-def accepted_plan(patient, *, sessions=3, treatment="mn", interval=(14, 28, 56), start=MONDAY):
-    low, typical, high = interval
-    plan = Plan.objects.create(
-        patient=patient,
-        today=start,
-        profile={},
-        suggestion={},
-        chosen={
-            "items": [
-                {
-                    "treatment": treatment,
-                    "areas": ["cheeks"],
-                    "interval_days": {"min": low, "typical": typical, "max": high},
-                }
-            ],
-            "visits": [],
-        },
-        catalog_revision=1,
-        catalog_rules={},
-        accepted_by=factories.clinician(),
-    )
-    for number in range(1, sessions + 1):
-        first = start + timedelta(days=typical * (number - 1))
-        planned = PlannedSession.objects.create(
-            plan=plan,
-            visit=number,
-            treatment=factories.treatment(treatment),
-            session=number,
-            earliest=first,
-            latest=first if number == 1 else first + timedelta(days=high - typical),
-        )
-        planned.areas.set(factories.areas("cheeks"))
-    return plan
+def accepted_plan(patient, **options):
+    return make_accepted_plan(patient, start=options.pop("start", MONDAY), **options)
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tests.factories import PatientFactory
-from tests.scheduling.test_plan_booking import accepted_plan
+from tests.factories import PatientFactory, make_accepted_plan
 from treatments import booking
 from treatments.models import Appointment
 
@@ -207,7 +206,7 @@ def test_htmx_slot_search_returns_only_the_list(front_desk_client, clinic):
 
 def test_front_desk_books_a_whole_plan_in_one_step(front_desk_client, clinic):
     patient = PatientFactory(last_name="Planned")
-    plan = accepted_plan(patient, sessions=3, start=next_monday())
+    plan = make_accepted_plan(patient, sessions=3, start=next_monday())
     page = front_desk_client.get(reverse("treatments:plan_book", args=[plan.pk]))
     assert page.status_code == 200
     assert len(page.context["rows"]) == 3
@@ -228,7 +227,7 @@ def test_front_desk_books_a_whole_plan_in_one_step(front_desk_client, clinic):
 
 def test_a_stale_plan_proposal_books_nothing(front_desk_client, clinic):
     _, doctor = clinic
-    plan = accepted_plan(PatientFactory(), sessions=2, start=next_monday())
+    plan = make_accepted_plan(PatientFactory(), sessions=2, start=next_monday())
     page = front_desk_client.get(reverse("treatments:plan_book", args=[plan.pk]))
     rows = page.context["rows"]
     book(doctor, rows[1]["slot"].start, treatment="peel_salicylic", areas=("forehead",))

@@ -110,8 +110,13 @@ class Treatment(CatalogRow):
         related_name="combinations",
         help_text="Parts of a combination.",
     )
-    duration_minutes = models.PositiveIntegerField(default=60, validators=[MinValueValidator(5)])
-    buffer_minutes = models.PositiveIntegerField(default=15, help_text="Clean-up time after the session.")
+    # A session is at most 10 h plus 2 h of clean-up: calendar queries rely on that bound.
+    duration_minutes = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(5), MaxValueValidator(600)]
+    )
+    buffer_minutes = models.PositiveIntegerField(
+        default=15, validators=[MaxValueValidator(120)], help_text="Clean-up time after the session."
+    )
     needs = models.ManyToManyField(ResourceType, blank=True, related_name="treatments")
     consent_form = models.ForeignKey(
         ConsentForm, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -211,6 +211,7 @@ class Appointment(models.Model):
             models.Index(fields=["starts_at"]),
             models.Index(fields=["practitioner", "starts_at"]),
             models.Index(fields=["patient", "starts_at"]),
+            models.Index(fields=["room", "starts_at"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -235,6 +236,7 @@ class AppointmentDevice(models.Model):
     active = models.BooleanField(default=True)
 
     class Meta:
+        indexes = [models.Index(fields=["device", "starts_at"])]
         constraints = [
             models.UniqueConstraint(fields=["appointment", "device"], name="appointmentdevice_unique")
         ]
