@@ -198,16 +198,11 @@ def qualified_practitioners(treatment, practitioner=None):
     return list(found.values_list("pk", flat=True))
 
 
-def locations_for(practitioner_ids, location=None):
-    found = Location.objects.filter(active=True)
-    if location is not None:
-        return list(found.filter(pk=getattr(location, "pk", location)))
-    ids = WorkingHours.objects.filter(practitioner_id__in=practitioner_ids).values("location_id")
-    return list(found.filter(pk__in=ids))
-
-
 class SlotFinder:
-    """Free slots for one treatment, across locations, for some or all qualified practitioners."""
+    """Free slots for one treatment, across locations, for some or all qualified practitioners.
+
+    A location's hours, rooms and devices are read the first time a search needs them.
+    """
 
     CHUNK_DAYS = 7
 
@@ -216,9 +211,23 @@ class SlotFinder:
         self.patient = getattr(patient, "pk", patient)
         self.exclude = exclude
         self.practitioners = qualified_practitioners(treatment, practitioner)
-        self.sites = [
-            Availability(loc, self.practitioners) for loc in locations_for(self.practitioners, location)
-        ]
+        rows = WorkingHours.objects.filter(practitioner_id__in=self.practitioners, location__active=True)
+        if location is not None:
+            rows = rows.filter(location_id=getattr(location, "pk", location))
+        self.staff = {}
+        for location_id, practitioner_id in rows.values_list("location_id", "practitioner_id"):
+            self.staff.setdefault(location_id, set()).add(practitioner_id)
+        self._sites = {}
+
+    def _site(self, location_id):
+        if location_id not in self._sites:
+            location = Location.objects.get(pk=location_id)
+            self._sites[location_id] = Availability(location, self.staff[location_id])
+        return self._sites[location_id]
+
+    def sites_for(self, practitioners):
+        wanted = set(practitioners)
+        return [self._site(pk) for pk in sorted(self.staff) if self.staff[pk] & wanted]
 
     def _request(self, practitioners, not_before, not_after):
         return scheduling.SlotRequest(
@@ -241,7 +250,7 @@ class SlotFinder:
         """
         wanted = [practitioner] if practitioner is not None else self.practitioners
         wanted = [pk for pk in wanted if pk in self.practitioners]
-        sites = [site for site in self.sites if any(pk in site.working for pk in wanted)]
+        sites = self.sites_for(wanted)
         found = []
         day = first_day
         # Few slots wanted are usually found in the first days: read a short span first.
