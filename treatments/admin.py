@@ -22,6 +22,7 @@ from treatments.models import (
     TreatmentGroup,
     WorkingHours,
 )
+from treatments.models.scheduling import new_feed_token
 
 PROVENANCE = (
     "Evidence",
@@ -280,3 +281,11 @@ class PractitionerAdmin(admin.ModelAdmin):
     readonly_fields = ("feed_token",)
     inlines = [WorkingHoursInline, TimeOffInline]
     list_select_related = ("user",)
+    actions = ["renew_feed_token"]
+
+    @admin.action(description="Issue a new calendar feed address (the old one stops working)")
+    def renew_feed_token(self, request, queryset):
+        for practitioner in queryset:
+            practitioner.feed_token = new_feed_token()
+            practitioner.save(update_fields=["feed_token"])
+        self.message_user(request, f"New feed addresses for {queryset.count()} practitioners.")

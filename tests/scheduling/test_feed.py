@@ -52,3 +52,18 @@ def test_a_clinician_sees_their_day_and_feed_address(client):
     client.force_login(doctor.user)
     html = client.get(reverse("dashboard")).content.decode()
     assert doctor.feed_token in html
+
+
+def test_an_admin_renews_a_feed_address(client):
+    location = factories.make_location()
+    doctor = factories.make_practitioner(location)
+    old = doctor.feed_token
+    client.force_login(factories.clinic_admin())
+    response = client.post(
+        "/admin/treatments/practitioner/",
+        {"action": "renew_feed_token", "_selected_action": [doctor.pk]},
+    )
+    assert response.status_code == 302
+    doctor.refresh_from_db()
+    assert doctor.feed_token != old
+    assert client.get(reverse("treatments:practitioner_feed", args=[old])).status_code == 404

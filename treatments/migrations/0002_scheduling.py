@@ -119,7 +119,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('active', models.BooleanField(default=True)),
-                ('feed_token', models.CharField(default=treatments.models.scheduling._new_feed_token, max_length=64, unique=True)),
+                ('feed_token', models.CharField(default=treatments.models.scheduling.new_feed_token, max_length=64, unique=True)),
                 ('treatments', models.ManyToManyField(blank=True, related_name='practitioners', to='treatments.treatment')),
                 ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='practitioner', to=settings.AUTH_USER_MODEL)),
             ],

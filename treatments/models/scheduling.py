@@ -110,7 +110,7 @@ class Device(models.Model):
         return self.name
 
 
-def _new_feed_token():
+def new_feed_token():
     return secrets.token_urlsafe(24)
 
 
@@ -120,7 +120,7 @@ class Practitioner(models.Model):
     )
     treatments = models.ManyToManyField(Treatment, blank=True, related_name="practitioners")
     active = models.BooleanField(default=True)
-    feed_token = models.CharField(max_length=64, unique=True, default=_new_feed_token)
+    feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
