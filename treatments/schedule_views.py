@@ -36,7 +36,10 @@ STEP = timedelta(minutes=15)
 
 
 def _day_param(request):
-    return parse_date(request.GET.get("date", "")) or timezone.localdate()
+    try:
+        return parse_date(request.GET.get("date", "")) or timezone.localdate()
+    except ValueError:  # well formed but impossible, e.g. 2027-13-45
+        return timezone.localdate()
 
 
 def _location(request):
@@ -119,8 +122,8 @@ def calendar_week(request):
     location, locations = _location(request)
     days = week_days(day)
     sessions = _sessions(location, days[0], days[-1]).exclude(status=Appointment.Status.CANCELLED)
-    practitioner = request.GET.get("practitioner")
-    if practitioner:
+    practitioner = request.GET.get("practitioner", "")
+    if practitioner.isdigit():
         sessions = sessions.filter(practitioner_id=practitioner)
     by_day = {d: [] for d in days}
     for session in sessions:
@@ -301,13 +304,13 @@ def _slot_rows(slots):
 @role_required(*STAFF)
 def book_session(request):
     source = request.POST if request.method == "POST" else request.GET
-    patient_pk = source.get("patient")
-    if not patient_pk:
+    patient_pk = source.get("patient", "")
+    if not patient_pk.isdigit():
         messages.info(request, "Open the patient first, then book from their page.")
         return redirect("patients:list")
     patient = get_patient(request, patient_pk)
     planned = None
-    if source.get("planned_session"):
+    if source.get("planned_session", "").isdigit():
         planned = get_object_or_404(
             PlannedSession.objects.select_related("plan", "treatment"),
             pk=source["planned_session"],
@@ -381,7 +384,10 @@ def _posted_proposal(request, plan):
     chosen = []
     for key in request.POST.getlist("session"):
         session = sessions.get(int(key)) if key.isdigit() else None
-        start = parse_datetime(request.POST.get(f"start-{key}", ""))
+        try:
+            start = parse_datetime(request.POST.get(f"start-{key}", ""))
+        except ValueError:
+            start = None
         practitioner = request.POST.get(f"practitioner-{key}", "")
         if session is None or start is None or not practitioner.isdigit():
             raise ValidationError("The proposal is out of date: look at the new one and confirm again.")

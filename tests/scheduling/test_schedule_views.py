@@ -250,3 +250,17 @@ def test_unknown_date_parameter_falls_back_to_today(front_desk_client, clinic):
 
 def test_a_day_without_location_is_a_404(front_desk_client):
     assert front_desk_client.get(reverse("treatments:calendar_day")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("treatments:book_session", {"patient": "abc"}),
+        ("treatments:book_session", {"patient": "1", "planned_session": "x"}),
+        ("treatments:calendar_week", {"practitioner": "x", "date": "2027-13-45"}),
+        ("treatments:calendar_day", {"location": "x", "by": "nonsense"}),
+    ],
+)
+def test_malformed_parameters_never_cause_a_server_error(front_desk_client, clinic, name, params):
+    response = front_desk_client.get(reverse(name), params)
+    assert response.status_code < 500
