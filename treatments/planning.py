@@ -392,15 +392,15 @@ def _records(profile):
     ]
 
 
+def _patient(row, today):
+    return {"fitzpatrick": row["fitzpatrick"], "age": _age(parse_date(row["birth_date"]), today)}
+
+
 def suggest_plan(profile, catalog):
     """The plan for a valid profile (see validate_profile)."""
     catalog = prepare_catalog(catalog)
     today = parse_date(profile["today"])
-    patient_row = profile["patient"]
-    patient = {
-        "fitzpatrick": patient_row["fitzpatrick"],
-        "age": _age(parse_date(patient_row["birth_date"]), today),
-    }
+    patient = _patient(profile["patient"], today)
     records = _records(profile)
     cleared = {(c["treatment"], c["condition"]): c for c in profile.get("cleared") or []}
     items = [_item(catalog, row, patient, records, cleared, today) for row in profile.get("concerns") or []]
@@ -437,11 +437,7 @@ def check_treatment(profile, catalog, treatment, areas):
     """
     catalog = prepare_catalog(catalog)
     today = parse_date(profile["today"])
-    patient_row = profile["patient"]
-    patient = {
-        "fitzpatrick": patient_row["fitzpatrick"],
-        "age": _age(parse_date(patient_row["birth_date"]), today),
-    }
+    patient = _patient(profile["patient"], today)
     verdicts = condition_verdicts(catalog, treatment, _records(profile), today)
     protocols = [p for ps in catalog.protocols.values() for p in ps if p["treatment"] == treatment]
     suits = [p for p in protocols if patient["fitzpatrick"] in p.get("fitzpatrick", list(ROMAN))]
