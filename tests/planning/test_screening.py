@@ -1,0 +1,37 @@
+from tests.planning.builder import catalog, profile, rule
+from treatments.screening import checklist, evaluate
+
+RULES = [
+    rule("acne", "mn", "absolute", until_resolved=True, area=True),
+    rule("sunburn", "mnf", "absolute", "after_event", 14),
+    rule("anticoagulant", "mn", "relative"),
+    rule("cold_sore", "mn", "precaution"),
+    rule("keloid", "peels", "absolute"),
+]
+
+
+def test_the_checklist_asks_about_every_condition_that_would_stop_the_treatment():
+    assert [q["condition"] for q in checklist(catalog(RULES), "peel_sal")] == ["keloid"]
+    # A combination is screened for every rule of its parts.
+    assert checklist(catalog(RULES), "mn_prp") == checklist(catalog(RULES), "mn")
+    questions = checklist(catalog(RULES), "mn")
+    assert [q["condition"] for q in questions] == ["acne", "sunburn", "anticoagulant"]
+    assert questions[1]["question"] == "Sunburn in the last 14 days?"
+
+
+def test_a_yes_that_raises_an_absolute_contraindication_stops_the_session():
+    result = evaluate(profile(), catalog(RULES), "mn", ["cheeks"], {"sunburn": True, "acne": False})
+    assert result["stop"] is True
+    assert [r["code"] for r in result["reasons"]] == ["sunburn"]
+    assert result["records"] == [{"condition": "sunburn", "areas": [], "since": "2026-11-22", "until": None}]
+
+
+def test_all_no_goes_on():
+    result = evaluate(profile(), catalog(RULES), "mn", ["cheeks"], {"sunburn": False, "acne": False})
+    assert result == {"stop": False, "reasons": [], "records": []}
+
+
+def test_a_cleared_relative_contraindication_does_not_stop():
+    cleared = [{"treatment": "mn", "condition": "anticoagulant", "reason": "agreed", "by": "dr"}]
+    result = evaluate(profile(cleared=cleared), catalog(RULES), "mn", ["cheeks"], {"anticoagulant": True})
+    assert result["stop"] is False
