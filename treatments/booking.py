@@ -82,14 +82,17 @@ def _hours_problems(practitioner, start, blocked_until):
     rows = list(WorkingHours.objects.filter(practitioner=practitioner, weekday=day.weekday()))
     if not rows:
         return [f"{practitioner} does not work at that time ({day:%A}s)."], None
-    locations = {row.location_id for row in rows}
+    off = list(
+        TimeOff.objects.filter(
+            practitioner=practitioner, starts_at__lt=blocked_until, ends_at__gt=start
+        ).values_list("starts_at", "ends_at")
+    )
     problems = []
-    for location in locations:
+    for location in {row.location_id for row in rows}:
         working = [
-            window
+            scheduling.local_window(day, row.starts, row.ends, zone)
             for row in rows
             if row.location_id == location
-            for window in [scheduling.local_window(day, row.starts, row.ends, zone)]
         ]
         opening = [
             scheduling.local_window(day, row.starts, row.ends, zone)
@@ -99,11 +102,6 @@ def _hours_problems(practitioner, start, blocked_until):
             Closure.objects.filter(location_id=location, first_day__lte=day, last_day__gte=day)
             .values_list("reason", flat=True)
             .first()
-        )
-        off = list(
-            TimeOff.objects.filter(
-                practitioner=practitioner, starts_at__lt=blocked_until, ends_at__gt=start
-            ).values_list("starts_at", "ends_at")
         )
         problems = booking_rules.hours_problems(
             start,
@@ -185,7 +183,7 @@ def _interval_problems(request, day, area_slugs, exclude):
 
 
 def _resources(request, needs, location):
-    """Field errors for the room and devices chosen, or those to take when none were chosen."""
+    """Field errors for the room and devices chosen (none chosen: they are assigned later)."""
     errors = {}
     room = request.room
     if room is not None:
@@ -193,8 +191,6 @@ def _resources(request, needs, location):
             errors["room"] = [f"{room.name} is not at this practitioner's location that day."]
         elif needs.room_types and room.kind.slug not in needs.room_types:
             errors["room"] = [f"{room.name} is not a room this treatment can use."]
-    elif not needs.room_types:
-        pass
     devices = list(request.devices or [])
     kinds = {d.kind.slug for d in devices}
     missing = [kind for kind in needs.device_types if kind not in kinds]
@@ -469,7 +465,7 @@ def propose_plan(plan, *, practitioner=None, not_before=None):
     ):
         last_booked[treatment] = _local_day(starts)
     first_day = _local_day(not_before) if not_before else None
-    visits, finders, previous, shared = [], [], {}, {}
+    visits, previous, finders = [], {}, {}
     for index, session in enumerate(sessions):
         interval = intervals.get(session.treatment.slug, {})
         earliest = max(session.earliest, first_day) if first_day else session.earliest
@@ -487,14 +483,13 @@ def propose_plan(plan, *, practitioner=None, not_before=None):
                 after=after,
             )
         )
-        if session.treatment_id not in shared:
-            shared[session.treatment_id] = SlotFinder(session.treatment, patient=plan.patient_id)
-        finders.append(shared[session.treatment_id])
+        if session.treatment_id not in finders:
+            finders[session.treatment_id] = SlotFinder(session.treatment, patient=plan.patient_id)
         previous[session.treatment_id] = index
 
     def search(first, last, wanted, placed):
         # propose_dates places sessions in order, so the one searched for is the next unplaced.
-        found = finders[len(placed)].find(
+        found = finders[sessions[len(placed)].treatment_id].find(
             first, last, practitioner=wanted, limit=1, placed=placed, not_before=not_before
         )
         return found[0] if found else None
@@ -515,26 +510,30 @@ def propose_plan(plan, *, practitioner=None, not_before=None):
 def book_plan(plan, choices, *, by):
     """Book every (planned session, slot) at once, or nothing. Raises ValidationError or Conflict
     naming the session that could not be booked."""
+    slots = [slot for _, slot in choices]
+    practitioners = Practitioner.objects.select_related("user").in_bulk({s.practitioner for s in slots})
+    rooms = Room.objects.in_bulk({s.room for s in slots if s.room})
+    devices = Device.objects.in_bulk({d for s in slots for d in s.devices})
     booked = []
     for session, slot in choices:
+        label = f"Visit {session.visit}, {session.treatment.name}"
+        if slot.practitioner not in practitioners or (slot.room and slot.room not in rooms):
+            raise ValidationError(
+                f"{label}: the proposal names a practitioner or room that no longer exists."
+            )
         request = BookingRequest(
             patient=plan.patient,
             treatment=session.treatment,
             areas=list(session.areas.all()),
-            practitioner=_practitioner(slot.practitioner),
+            practitioner=practitioners[slot.practitioner],
             start=slot.start,
-            room=Room.objects.get(pk=slot.room) if slot.room else None,
-            devices=list(Device.objects.filter(pk__in=slot.devices)),
+            room=rooms.get(slot.room),
+            devices=[devices[d] for d in slot.devices if d in devices],
             plan=plan,
             planned_session=session,
         )
         try:
             booked.append(book(request, by=by))
         except ValidationError as error:
-            label = f"Visit {session.visit}, {session.treatment.name}"
             raise ValidationError([f"{label}: {m}" for m in error.messages]) from error
     return booked
-
-
-def _practitioner(pk):
-    return Practitioner.objects.select_related("user").get(pk=pk)

@@ -4,7 +4,7 @@ from datetime import time, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -83,8 +83,9 @@ def calendar_day(request):
         )
         booked = {s.practitioner_id for s in active}
         columns = list(
-            Practitioner.objects.filter(pk__in=working, active=True).select_related("user")
-            | Practitioner.objects.filter(pk__in=booked).select_related("user")
+            Practitioner.objects.filter(Q(pk__in=working, active=True) | Q(pk__in=booked)).select_related(
+                "user"
+            )
         )
         key = "practitioner_id"
     start, end = _grid_bounds(location, day)

@@ -264,3 +264,13 @@ def test_a_day_without_location_is_a_404(front_desk_client):
 def test_malformed_parameters_never_cause_a_server_error(front_desk_client, clinic, name, params):
     response = front_desk_client.get(reverse(name), params)
     assert response.status_code < 500
+
+
+def test_a_proposal_naming_an_unknown_practitioner_books_nothing(front_desk_client, clinic):
+    plan = make_accepted_plan(PatientFactory(), sessions=1, start=next_monday())
+    row = front_desk_client.get(reverse("treatments:plan_book", args=[plan.pk])).context["rows"][0]
+    key = str(row["session"].pk)
+    form = {"session": [key], f"start-{key}": row["slot"].start.isoformat(), f"practitioner-{key}": "999999"}
+    response = front_desk_client.post(reverse("treatments:plan_book", args=[plan.pk]), form)
+    assert response.status_code == 400
+    assert not Appointment.objects.filter(plan=plan).exists()
