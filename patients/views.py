@@ -17,6 +17,7 @@ from patients.forms import (
     PatientForm,
 )
 from patients.models import Concern, ConditionRecord, IntakeSubmission, Patient
+from treatments.progress import concern_scores, plan_progress
 from treatments.schedule_views import patient_sessions
 
 PAGE_SIZE = 25
@@ -68,6 +69,7 @@ def patient_detail(request, pk):
         "intakes": patient.intakes.select_related("reviewed_by")[:5],
     }
     context["upcoming_sessions"], context["past_sessions"] = patient_sessions(patient)
+    context["plan_progress"] = plan_progress(patient)
     if has_role(request.user, CLINICIAN):
         today = timezone.localdate()
         records = list(patient.conditions.select_related("condition").prefetch_related("areas"))
@@ -77,6 +79,7 @@ def patient_detail(request, pk):
             ongoing=[r for r in records if r.is_ongoing(today)],
             ended=[r for r in records if not r.is_ongoing(today)],
             concerns=patient.concerns.select_related("concern").prefetch_related("areas"),
+            concern_scores=concern_scores(patient),
         )
     return render(request, "patients/patient_detail.html", context)
 

@@ -58,3 +58,10 @@ def catalog(transactional_db):
     from treatments.seeding import seed_catalog
 
     seed_catalog()
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    # Uploaded photos go to a directory of the test's own, never the checkout's private_media.
+    settings.MEDIA_ROOT = tmp_path / "private_media"
+    return settings.MEDIA_ROOT

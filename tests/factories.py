@@ -224,3 +224,62 @@ def make_accepted_plan(patient, *, start, sessions=3, treatment_slug="mn", inter
         )
         planned.areas.set(areas("cheeks"))
     return plan
+
+
+def sign_consent(patient, treatment_slug):
+    """The patient's signed consent for the treatment's current form (if it needs one)."""
+    from datetime import date
+
+    from patients.models import PatientConsent
+
+    form = treatment(treatment_slug).consent_form
+    if form is not None:
+        PatientConsent.objects.create(
+            patient=patient,
+            form=form,
+            treatment=treatment_slug,
+            signed_on=date(2026, 1, 1),
+            recorded_by=clinician(),
+        )
+
+
+def make_session(
+    *,
+    patient=None,
+    treatment_slug="mn",
+    area_slugs=("cheeks",),
+    practitioner=None,
+    start=None,
+    status="booked",
+    plan=None,
+    planned_session=None,
+    consent=True,
+):
+    """A session booked directly (no booking rules), today in an hour unless `start` is given."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from treatments.models import Appointment
+
+    if practitioner is None:
+        practitioner = make_practitioner(make_location(rooms=1, pens=1))
+    location = practitioner.working_hours.first().location
+    patient = patient or PatientFactory()
+    if consent:
+        sign_consent(patient, treatment_slug)
+    start = start or timezone.now().replace(microsecond=0) + timedelta(hours=1)
+    session = Appointment.objects.create(
+        patient=patient,
+        treatment=treatment(treatment_slug),
+        practitioner=practitioner,
+        location=location,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        blocked_until=start + timedelta(minutes=75),
+        status=status,
+        plan=plan,
+        planned_session=planned_session,
+    )
+    session.areas.set(areas(*area_slugs))
+    return session

@@ -433,7 +433,8 @@ def check_treatment(profile, catalog, treatment, areas):
     """Whether `treatment` may be done on `areas` on the profile's `today` (a booking's recheck).
 
     Returns {"status": "ok" | "needs_clearance" | "deferred" | "excluded", "reasons": [...],
-    "earliest_start": ISO date or None, "until_resolved": [...]}; reasons are the blocking ones.
+    "flags": [...], "earliest_start": ISO date or None, "until_resolved": [...]}; reasons are the
+    blocking ones, flags the precautions.
     """
     catalog = prepare_catalog(catalog)
     today = parse_date(profile["today"])
@@ -467,6 +468,7 @@ def check_treatment(profile, catalog, treatment, areas):
     return {
         "status": status,
         "reasons": [v.reason() for v in blocking],
+        "flags": [v.reason() for v in applying.values() if v.limit == "flag"],
         "earliest_start": max(dates).isoformat() if dates else None,
         "until_resolved": sorted({v.code for v in deferrals if v.unresolved}),
     }

@@ -10,21 +10,42 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
-def profile_for_patient(patient, *, today):
-    concerns = (
-        Concern.objects.filter(patient=patient, resolved_at__isnull=True)
-        .select_related("concern")
-        .prefetch_related("areas")
+def _concerns():
+    return (
+        Concern.objects.filter(resolved_at__isnull=True).select_related("concern").prefetch_related("areas")
     )
-    records = (
-        ConditionRecord.objects.filter(patient=patient)
-        .select_related("condition")
-        .prefetch_related(Prefetch("areas"))
-        .order_by("since", "id")
+
+
+def _records():
+    return (
+        ConditionRecord.objects.select_related("condition").prefetch_related("areas").order_by("since", "id")
     )
-    clearances = Clearance.objects.filter(patient=patient, revoked_at__isnull=True).select_related(
+
+
+def _clearances():
+    return Clearance.objects.filter(revoked_at__isnull=True).select_related(
         "treatment", "condition", "cleared_by"
     )
+
+
+# For lists of patients: prefetch these and profile_for_patient runs no queries of its own.
+PROFILE_PREFETCH = [
+    Prefetch("concerns", queryset=_concerns(), to_attr="open_concerns"),
+    Prefetch("conditions", queryset=_records(), to_attr="history_records"),
+    Prefetch("clearances", queryset=_clearances(), to_attr="active_clearances"),
+]
+
+
+def profile_for_patient(patient, *, today):
+    concerns = getattr(patient, "open_concerns", None)
+    if concerns is None:
+        concerns = _concerns().filter(patient=patient)
+    records = getattr(patient, "history_records", None)
+    if records is None:
+        records = _records().filter(patient=patient)
+    clearances = getattr(patient, "active_clearances", None)
+    if clearances is None:
+        clearances = _clearances().filter(patient=patient)
     return {
         "today": today.isoformat(),
         "patient": {

@@ -6,6 +6,8 @@ Pure: `limits` is the settings block of a plan option (see plan-api.md), e.g.
 
 from dataclasses import dataclass
 
+from treatments.planning import _settings, prepare_catalog
+
 
 @dataclass(frozen=True)
 class OutOfRange:
@@ -51,3 +53,49 @@ def out_of_range(values, limits, *, area_names=None):
 def unconfirmed(problems, reasons):
     """The problems without a confirmation reason ({key: reason})."""
     return [p for p in problems if not (reasons.get(p.key) or "").strip()]
+
+
+def _widen(kept, bounds):
+    if not kept:
+        return dict(bounds)
+    low = [v for v in (kept.get("min"), bounds.get("min")) if v is not None]
+    high = [v for v in (kept.get("max"), bounds.get("max")) if v is not None]
+    return {"min": min(low, default=None), "max": max(high, default=None)}
+
+
+def session_limits(catalog, treatment, areas, fitzpatrick, *, plan_settings=None):
+    """The safe ranges for one session: the accepted plan's settings for this treatment when it has
+    them, otherwise the widest range any of the catalog's protocols for it allows on these areas."""
+    if plan_settings:
+        return plan_settings
+    catalog = prepare_catalog(catalog)
+    limits = {}
+    for protocols in catalog.protocols.values():
+        for protocol in protocols:
+            if protocol["treatment"] != treatment:
+                continue
+            settings = _settings(catalog, protocol, areas, fitzpatrick)
+            for area, bounds in (settings.get("needle_depth_mm") or {}).items():
+                depths = limits.setdefault("needle_depth_mm", {})
+                depths[area] = _widen(depths.get(area), bounds)
+            strength = (settings.get("peel") or {}).get("concentration_pct")
+            if strength:
+                peel = limits.setdefault("peel", {"agent": settings["peel"].get("agent", "")})
+                peel["concentration_pct"] = _widen(peel.get("concentration_pct"), strength)
+    return limits
+
+
+def plan_settings(chosen, treatment, areas):
+    """(safe ranges, planned depths {area: mm}) from the accepted plan's choices for `treatment`
+    on any of `areas`; both empty when the plan has none."""
+    limits, planned = {}, {}
+    for item in (chosen or {}).get("items", []):
+        if item.get("treatment") != treatment or not set(item.get("areas", [])) & set(areas):
+            continue
+        for key, value in ((item.get("option") or {}).get("settings") or {}).items():
+            if key == "needle_depth_mm":
+                limits.setdefault(key, {}).update(value)
+            else:
+                limits.setdefault(key, value)
+        planned.update(item.get("depths") or {})
+    return limits, planned

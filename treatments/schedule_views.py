@@ -145,10 +145,21 @@ def calendar_week(request):
     )
 
 
+# Statuses only the clinical record sets: screening starts a session, signing completes it.
+RECORD_DRIVEN = {"in_progress", "completed"}
+
+
 def _get_session(request, pk):
     session = get_object_or_404(
         Appointment.objects.select_related(
-            "patient", "treatment", "practitioner__user", "room", "location", "plan", "cancelled_by"
+            "patient",
+            "treatment",
+            "practitioner__user",
+            "room",
+            "location",
+            "plan",
+            "cancelled_by",
+            "planned_session",
         ).prefetch_related("areas", "devices"),
         pk=pk,
     )
@@ -162,8 +173,6 @@ def _actions(session, user):
         "checked_in": "Check in",
         "booked": "Undo check-in",
         "no_show": "No-show",
-        "in_progress": "Start session",
-        "completed": "Complete",
     }
     return [
         (status, label)
@@ -218,6 +227,10 @@ def session_status(request, pk):
     session = _get_session(request, pk)
     wanted = request.POST.get("status", "")
     try:
+        if wanted in RECORD_DRIVEN:
+            raise ValidationError(
+                "A session is started by its screening and completed by signing its record."
+            )
         booking.change_status(session, status=wanted, by=request.user)
     except ValidationError as error:
         for message in error.messages:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import feeds, plan_views, schedule_views
+from treatments import feeds, plan_views, record_views, schedule_views
 
 app_name = "treatments"
 
@@ -17,5 +17,15 @@ urlpatterns = [
     path("sessions/<int:pk>/status/", schedule_views.session_status, name="session_status"),
     path("sessions/<int:pk>/cancel/", schedule_views.session_cancel, name="session_cancel"),
     path("sessions/<int:pk>/move/", schedule_views.session_move, name="session_move"),
+    path("my-day/", record_views.my_day, name="my_day"),
+    path("sessions/<int:pk>/record/", record_views.session_record, name="session_record"),
+    path("sessions/<int:pk>/record/screening/", record_views.record_screening, name="record_screening"),
+    path("sessions/<int:pk>/record/procedure/", record_views.record_procedure, name="record_procedure"),
+    path("sessions/<int:pk>/record/outcomes/", record_views.record_outcomes, name="record_outcomes"),
+    path("sessions/<int:pk>/record/photos/", record_views.record_photo, name="record_photo"),
+    path("sessions/<int:pk>/record/sign/", record_views.record_sign, name="record_sign"),
+    path("sessions/<int:pk>/record/addenda/", record_views.record_addendum, name="record_addendum"),
+    path("sessions/<int:pk>/aftercare/", record_views.aftercare_sheet, name="aftercare_sheet"),
+    path("photos/<int:pk>/", record_views.photo, name="photo"),
     path("feeds/practitioners/<str:token>.ics", feeds.practitioner_feed, name="practitioner_feed"),
 ]

@@ -12,6 +12,7 @@ from treatments.models.catalog import (
     TreatmentGroup,
 )
 from treatments.models.plans import CatalogRevision, Clearance, Plan, PlannedSession
+from treatments.models.records import Addendum, OutcomeScore, SessionPhoto, SessionRecord, private_storage
 from treatments.models.scheduling import (
     Appointment,
     AppointmentDevice,
@@ -28,6 +29,7 @@ from treatments.models.scheduling import (
 
 __all__ = [
     "RECORD_FIELDS",
+    "Addendum",
     "Appointment",
     "AppointmentDevice",
     "CatalogRevision",
@@ -37,6 +39,7 @@ __all__ = [
     "Device",
     "Location",
     "OpeningHours",
+    "OutcomeScore",
     "PatientRule",
     "Plan",
     "PlannedSession",
@@ -46,6 +49,8 @@ __all__ = [
     "ProtocolDepth",
     "ResourceType",
     "Room",
+    "SessionPhoto",
+    "SessionRecord",
     "Severity",
     "Source",
     "TimeOff",
@@ -53,4 +58,5 @@ __all__ = [
     "TreatmentGroup",
     "Weekday",
     "WorkingHours",
+    "private_storage",
 ]

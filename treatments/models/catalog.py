@@ -134,6 +134,9 @@ class Treatment(CatalogRow):
     def __str__(self):
         return self.name
 
+    def aftercare_lines(self):
+        return [line.strip() for line in self.aftercare.splitlines() if line.strip()]
+
     def clean(self):
         unknown = [f for f in self.record_fields or [] if f not in RECORD_FIELDS]
         if not isinstance(self.record_fields, list) or unknown:

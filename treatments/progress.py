@@ -1,0 +1,56 @@
+"""How a patient's plans and concerns are going: sessions done against planned, and scores."""
+
+from django.db.models import Count
+from django.utils import timezone
+
+from treatments.models import Appointment, OutcomeScore, Plan
+
+
+def plan_progress(patient):
+    """[{"plan", "planned", "done", "booked"}] for each accepted plan, in two queries."""
+    plans = list(
+        Plan.objects.filter(patient=patient, status=Plan.Status.ACCEPTED).annotate(
+            planned=Count("planned_sessions", distinct=True)
+        )
+    )
+    counts = {
+        (row["plan"], row["status"]): row["n"]
+        for row in Appointment.objects.filter(plan__in=plans, planned_session__isnull=False)
+        .values("plan", "status")
+        .annotate(n=Count("planned_session", distinct=True))
+    }
+    return [
+        {
+            "plan": plan,
+            "planned": plan.planned,
+            "done": counts.get((plan.pk, Appointment.Status.COMPLETED), 0),
+            "booked": sum(
+                counts.get((plan.pk, status), 0)
+                for status in (
+                    Appointment.Status.BOOKED,
+                    Appointment.Status.CHECKED_IN,
+                    Appointment.Status.IN_PROGRESS,
+                )
+            ),
+        }
+        for plan in plans
+    ]
+
+
+def concern_scores(patient):
+    """Chart data: [{"label", "dates", "clinician", "patient"}] per concern, oldest score first."""
+    series = {}
+    scores = (
+        OutcomeScore.objects.filter(concern__patient=patient)
+        .select_related("concern__concern", "appointment")
+        .order_by("appointment__starts_at")
+    )
+    for score in scores:
+        entry = series.setdefault(
+            score.concern_id,
+            {"label": score.concern.concern.name, "dates": [], "clinician": [], "patient": []},
+        )
+        entry["dates"].append(timezone.localtime(score.appointment.starts_at).date().isoformat())
+        entry["clinician"].append(score.clinician_score)
+        entry["patient"].append(score.patient_score)
+    return list(series.values())

@@ -1,0 +1,375 @@
+"""The clinician's day and a session's clinical record: screening, procedure, photos, outcomes,
+aftercare, signature and addenda. Clinicians only; the front desk works from the session panel."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic.roles import CLINICIAN, role_required
+from patients.access import get_patient
+from patients.models import Concern, Patient
+from treatments import recording
+from treatments.availability import day_bounds
+from treatments.models import Appointment, Practitioner, SessionPhoto, SessionRecord
+from treatments.profiles import PROFILE_PREFETCH, profile_for_patient
+from treatments.record_forms import (
+    AddendumForm,
+    OutcomeForm,
+    PhotoForm,
+    ProcedureForm,
+    ScreeningForm,
+    SignForm,
+)
+from treatments.suggestions import current_catalog
+
+
+def _session(request, pk):
+    session = get_object_or_404(
+        Appointment.objects.select_related(
+            "patient", "treatment", "practitioner__user", "room", "location", "plan", "planned_session"
+        ).prefetch_related("areas", "devices"),
+        pk=pk,
+    )
+    get_patient(request, session.patient_id, clinical=True)
+    return session
+
+
+def _record(session):
+    return (
+        SessionRecord.objects.filter(appointment=session).select_related("signed_by", "screened_by").first()
+    )
+
+
+@require_GET
+@role_required(CLINICIAN)
+def my_day(request):
+    """The signed-in clinician's sessions today, in order, each with its patient's alerts."""
+    practitioner = Practitioner.objects.filter(user=request.user).first()
+    day = timezone.localdate()
+    sessions = []
+    if practitioner is not None:
+        start, end = day_bounds(day, day)
+        sessions = list(
+            Appointment.objects.filter(practitioner=practitioner, starts_at__gte=start, starts_at__lt=end)
+            .select_related("treatment", "room", "record")
+            .prefetch_related("areas")
+            .order_by("starts_at")
+        )
+        patients = Patient.objects.filter(pk__in={s.patient_id for s in sessions}).prefetch_related(
+            *PROFILE_PREFETCH
+        )
+        by_id = {p.pk: p for p in patients}
+        catalog = current_catalog()
+        for session in sessions:
+            session.patient = by_id[session.patient_id]
+            profile = profile_for_patient(session.patient, today=day)
+            session.alerts = recording.alerts(session, catalog, profile=profile)
+    return render(
+        request,
+        "treatments/records/my_day.html",
+        {"day": day, "sessions": sessions, "practitioner": practitioner},
+    )
+
+
+def _procedure_form(session, record, catalog, data=None):
+    limits, planned = recording.limits(session, catalog)
+    depth_areas = sorted(limits.get("needle_depth_mm", {})) or recording.area_slugs(session)
+    names = {a.slug: a.name for a in session.areas.all()}
+    values = record.values if record else {}
+    return ProcedureForm(
+        data,
+        fields=session.treatment.record_fields,
+        depth_areas=[(slug, _area_name(catalog, slug, names)) for slug in depth_areas],
+        limits=limits,
+        session_day=recording.session_day(session),
+        initial={
+            **ProcedureForm.initial_from(
+                values,
+                planned_depths=planned,
+                devices=[d.name for d in session.devices.all()],
+                limits=limits,
+            ),
+            "notes": record.notes if record else "",
+            **_confirm_initial(record),
+        },
+    )
+
+
+def _confirm_initial(record):
+    """The reasons already given, keyed by the form's confirmation fields."""
+    found = {}
+    for key, confirmation in (record.confirmations if record else {}).items():
+        field = "depth_" + key.split(".", 1)[1] if key.startswith("needle_depth_mm.") else key
+        found[f"confirm_{field}"] = confirmation["reason"]
+    return found
+
+
+def _area_name(catalog, slug, names):
+    if slug in names:
+        return names[slug]
+    area = next((a for a in catalog.data.get("areas", []) if a["slug"] == slug), None)
+    return area["name"] if area else slug
+
+
+def _open_concerns(session):
+    return Concern.objects.filter(patient=session.patient, resolved_at__isnull=True).select_related("concern")
+
+
+def _render(request, session, *, status=200, **forms):
+    catalog = current_catalog()
+    record = _record(session)
+    signed = bool(record and record.signed)
+    screened = bool(record and record.screened_at)
+    stopped = bool(record and record.stopped)
+    context = {
+        "session": session,
+        "record": record,
+        "alerts": recording.alerts(session, catalog),
+        "aftercare": session.treatment.aftercare_lines(),
+        "photos": list(SessionPhoto.objects.filter(appointment=session).select_related("area")),
+        "outcomes": list(session.outcomes.select_related("concern__concern")),
+        "can_edit": screened and not stopped and not signed,
+    }
+    if not screened and session.status in recording.OPEN_STATUSES:
+        context["screening_form"] = forms.get("screening_form") or ScreeningForm(
+            questions=recording.checklist(session, catalog),
+            precautions=recording.precautions(session, catalog),
+        )
+        context["consent_problems"] = recording.consent_problems(session, catalog)
+    if context["can_edit"]:
+        context["procedure_form"] = forms.get("procedure_form") or _procedure_form(session, record, catalog)
+        concerns = _open_concerns(session)
+        kept = {o.concern_id: o for o in context["outcomes"]}
+        context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(
+            concerns=concerns,
+            initial={
+                key: value
+                for c in concerns
+                if c.pk in kept
+                for key, value in (
+                    (f"clinician_{c.pk}", kept[c.pk].clinician_score),
+                    (f"patient_{c.pk}", kept[c.pk].patient_score),
+                )
+            },
+        )
+        context["photo_form"] = forms.get("photo_form") or PhotoForm(areas=session.areas.all())
+        context["sign_form"] = forms.get("sign_form") or SignForm()
+    if signed:
+        context["addendum_form"] = forms.get("addendum_form") or AddendumForm()
+        context["addenda"] = list(record.addenda.select_related("author"))
+    if record:
+        context["history"] = list(
+            record.history.select_related("history_user").order_by("-history_date")[:50]
+        )
+        context["values"] = _shown_values(session, record)
+    if session.status == Appointment.Status.CANCELLED and session.planned_session_id:
+        context["rebook"] = session.planned_session
+    return render(request, "treatments/records/record.html", context, status=status)
+
+
+def _shown_values(session, record):
+    from treatments.models import RECORD_FIELDS
+
+    rows = []
+    for name in session.treatment.record_fields:
+        value = record.values.get(name)
+        if name == "needle_depth_mm" and value:
+            value = ", ".join(f"{area}: {mm:g} mm" for area, mm in sorted(value.items()))
+        if value not in (None, ""):
+            rows.append((RECORD_FIELDS[name], value))
+    return rows
+
+
+@require_GET
+@role_required(CLINICIAN)
+def session_record(request, pk):
+    return _render(request, _session(request, pk))
+
+
+def _back(session, anchor=""):
+    return redirect(reverse("treatments:session_record", args=[session.pk]) + anchor)
+
+
+def _locked(request, session):
+    """The page again with a 409 when the record is signed: edits become addenda."""
+    if SessionRecord.objects.filter(appointment=session, signed_at__isnull=False).exists():
+        messages.error(request, recording.LOCKED)
+        return _render(request, session, status=409)
+    return None
+
+
+def _refused(request, session, error, form=None, form_name=None):
+    """Put a service's ValidationError on the form (or as a message) and show the page again."""
+    if form is not None and hasattr(error, "error_dict"):
+        for field, problems in error.message_dict.items():
+            target = field if field in form.fields else None
+            for problem in problems:
+                form.add_error(target, problem)
+    else:
+        for problem in error.messages:
+            messages.error(request, problem)
+    status = 409 if recording.LOCKED in error.messages else 400
+    extra = {form_name: form} if form is not None else {}
+    return _render(request, session, status=status, **extra)
+
+
+@require_POST
+@role_required(CLINICIAN)
+def record_screening(request, pk):
+    session = _session(request, pk)
+    if locked := _locked(request, session):
+        return locked
+    catalog = current_catalog()
+    form = ScreeningForm(
+        request.POST,
+        questions=recording.checklist(session, catalog),
+        precautions=recording.precautions(session, catalog),
+    )
+    if not form.is_valid():
+        return _render(request, session, status=400, screening_form=form)
+    try:
+        record = recording.screen(
+            session,
+            answers=form.answers(),
+            followed=form.precautions_followed(),
+            consent_confirmed=form.cleaned_data["consent_confirmed"],
+            photos_taken=form.cleaned_data["photos_taken"] == "yes",
+            new_medications=form.cleaned_data["new_medications"],
+            by=request.user,
+        )
+    except ValidationError as error:
+        return _refused(request, session, error, form, "screening_form")
+    if record.stopped:
+        messages.warning(request, "The session is stopped: the findings are in the patient's history.")
+    else:
+        messages.success(request, "Screening recorded. The session is in progress.")
+    return _back(session)
+
+
+@require_POST
+@role_required(CLINICIAN)
+def record_procedure(request, pk):
+    session = _session(request, pk)
+    if locked := _locked(request, session):
+        return locked
+    catalog = current_catalog()
+    form = _procedure_form(session, _record(session), catalog, data=request.POST)
+    if not form.is_valid():
+        return _render(request, session, status=400, procedure_form=form)
+    try:
+        recording.save_procedure(
+            session,
+            values=form.values(),
+            notes=form.cleaned_data["notes"],
+            confirmations=form.confirmations(),
+            by=request.user,
+            catalog=catalog,
+        )
+    except ValidationError as error:
+        return _refused(request, session, error, form, "procedure_form")
+    messages.success(request, "Procedure saved.")
+    return _back(session, "#outcomes")
+
+
+@require_POST
+@role_required(CLINICIAN)
+def record_outcomes(request, pk):
+    session = _session(request, pk)
+    if locked := _locked(request, session):
+        return locked
+    form = OutcomeForm(request.POST, concerns=_open_concerns(session))
+    if not form.is_valid():
+        return _render(request, session, status=400, outcome_form=form)
+    try:
+        recording.save_outcomes(session, scores=form.scores(), by=request.user)
+    except ValidationError as error:
+        return _refused(request, session, error, form, "outcome_form")
+    messages.success(request, "Outcome scores saved.")
+    return _back(session, "#outcomes")
+
+
+@require_POST
+@role_required(CLINICIAN)
+def record_photo(request, pk):
+    session = _session(request, pk)
+    if locked := _locked(request, session):
+        return locked
+    form = PhotoForm(request.POST, request.FILES, areas=session.areas.all())
+    if not form.is_valid():
+        return _render(request, session, status=400, photo_form=form)
+    try:
+        recording.add_photo(
+            session,
+            area=form.cleaned_data["area"],
+            kind=form.cleaned_data["kind"],
+            image=form.cleaned_data["image"],
+            by=request.user,
+        )
+    except ValidationError as error:
+        return _refused(request, session, error, form, "photo_form")
+    messages.success(request, "Photo added.")
+    return _back(session, "#photos")
+
+
+@require_POST
+@role_required(CLINICIAN)
+def record_sign(request, pk):
+    session = _session(request, pk)
+    if locked := _locked(request, session):
+        return locked
+    form = SignForm(request.POST)
+    form.is_valid()
+    try:
+        recording.sign(session, aftercare_given=form.cleaned_data.get("aftercare_given"), by=request.user)
+    except ValidationError as error:
+        return _refused(request, session, error, form, "sign_form")
+    messages.success(request, "Record signed. The session is completed.")
+    return _back(session)
+
+
+@require_POST
+@role_required(CLINICIAN)
+def record_addendum(request, pk):
+    session = _session(request, pk)
+    record = get_object_or_404(SessionRecord, appointment=session)
+    form = AddendumForm(request.POST)
+    if not form.is_valid():
+        return _render(request, session, status=400, addendum_form=form)
+    try:
+        recording.add_addendum(
+            record, text=form.cleaned_data["text"], reason=form.cleaned_data["reason"], by=request.user
+        )
+    except ValidationError as error:
+        return _refused(request, session, error, form, "addendum_form")
+    messages.success(request, "Addendum added.")
+    return _back(session, "#addenda")
+
+
+@require_GET
+@role_required(CLINICIAN)
+def photo(request, pk):
+    item = get_object_or_404(SessionPhoto.objects.select_related("appointment"), pk=pk)
+    get_patient(request, item.appointment.patient_id, clinical=True)
+    try:
+        handle = item.image.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404("The photo file is missing.") from missing
+    response = FileResponse(handle, content_type=item.content_type or "application/octet-stream")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@role_required(CLINICIAN)
+def aftercare_sheet(request, pk):
+    session = _session(request, pk)
+    return render(
+        request,
+        "treatments/records/aftercare.html",
+        {"session": session, "aftercare": session.treatment.aftercare_lines(), "record": _record(session)},
+    )
