@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK
 from patients.models import BodyArea, Concern, ConditionRecord, MedicalCondition, Patient, SkinConcern
@@ -31,7 +32,15 @@ DEMO_USERS = [
 
 # first, last, born, sex, skin type, concerns [(slug, areas, severity)], conditions [(slug, areas, since, until)]
 DEMO_PATIENTS = [
-    ("Maya", "Ortiz", date(1996, 4, 2), "female", 2, [("acne_scars_atrophic", ["cheeks"], "moderate")], []),
+    (
+        "Maya",
+        "Ortiz",
+        date(1996, 4, 2),
+        "female",
+        2,
+        [("acne_scars_atrophic", ["cheeks", "forehead"], "moderate")],
+        [],
+    ),
     (
         "Liam",
         "Chen",
@@ -245,3 +254,32 @@ def create_demo_sessions(*, today, by):
             booking.book(request, by=by)
         except (booking.Conflict, ValidationError):
             continue  # the demo catalog or hours were edited: skip rather than fail the demo
+    _session_today(practitioner, by=by)
+
+
+def _session_today(practitioner, *, by):
+    """Microneedling with PRP today at 16:00, consent on file, so a clinician can log a session.
+    Created directly: the demo may be loaded on a closed day or after hours."""
+    from patients.models import PatientConsent
+    from treatments.availability import clinic_zone
+
+    patient = Patient.objects.get(last_name="Ortiz")
+    treatment = Treatment.objects.get(slug="mn_prp")
+    if treatment.consent_form_id:
+        PatientConsent.objects.get_or_create(
+            patient=patient,
+            form=treatment.consent_form,
+            defaults={"treatment": treatment.slug, "signed_on": timezone.localdate(), "recorded_by": by},
+        )
+    start = datetime.combine(timezone.localdate(), time(16), tzinfo=clinic_zone())
+    session = Appointment.objects.create(
+        patient=patient,
+        treatment=treatment,
+        practitioner=practitioner,
+        location=practitioner.working_hours.first().location,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=treatment.duration_minutes),
+        blocked_until=start + timedelta(minutes=treatment.duration_minutes + treatment.buffer_minutes),
+        booked_by=by,
+    )
+    session.areas.set(BodyArea.objects.filter(slug__in=["cheeks", "forehead"]))
