@@ -104,14 +104,16 @@ class ScreeningForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.questions = questions
         self.precautions = precautions
+        answer = forms.RadioSelect(attrs={"class": "form-check-input"})
         for question in questions:
             self.fields[f"q_{question['condition']}"] = forms.ChoiceField(
-                label=question["question"], choices=YES_NO, widget=forms.RadioSelect
+                label=question["question"], choices=YES_NO, widget=answer
             )
         for flag in precautions:
             self.fields[f"p_{flag['code']}"] = forms.ChoiceField(
-                label=f"Precaution followed? {flag['text']}", choices=YES_NO, widget=forms.RadioSelect
+                label=f"Precaution followed? {flag['text']}", choices=YES_NO, widget=answer
             )
+        self.question_names = [name for name in self.fields if name.startswith(("q_", "p_"))]
 
     def answers(self):
         return {q["condition"]: self.cleaned_data[f"q_{q['condition']}"] == "yes" for q in self.questions}
