@@ -283,3 +283,17 @@ def make_session(
     )
     session.areas.set(areas(*area_slugs))
     return session
+
+
+def screen_clear(session, **answers):
+    """The session screened by its practitioner: consent on file, photos taken, `answers` "yes"."""
+    from treatments import recording
+
+    return recording.screen(
+        session,
+        answers=answers,
+        consent_confirmed=True,
+        photos_taken=True,
+        new_medications="",
+        by=session.practitioner.user,
+    )

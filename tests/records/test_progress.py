@@ -19,9 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def done(session, **values):
     by = session.practitioner.user
-    recording.screen(
-        session, answers={}, consent_confirmed=True, photos_taken=True, new_medications="", by=by
-    )
+    factories.screen_clear(session)
     recording.save_procedure(session, values=values or {"passes": 2}, notes="", confirmations={}, by=by)
     return recording.sign(session, aftercare_given=True, by=by)
 
@@ -57,14 +55,7 @@ def test_scores_make_one_series_per_concern_in_session_order():
     )
     sooner = factories.make_session(patient=patient, practitioner=practitioner, consent=False)
     for session, score in ((later, 6), (sooner, 3)):
-        recording.screen(
-            session,
-            answers={},
-            consent_confirmed=True,
-            photos_taken=True,
-            new_medications="",
-            by=practitioner.user,
-        )
+        factories.screen_clear(session)
         recording.save_outcomes(
             session, scores={scars: (score, score - 1), pores: (1, None)}, by=practitioner.user
         )
@@ -79,14 +70,7 @@ def test_a_stopped_plan_session_offers_rebooking_inside_its_window(front_desk_cl
     plan = factories.make_accepted_plan(patient, start=timezone.localdate(), sessions=2)
     first = plan.planned_sessions.order_by("visit").first()
     session = factories.make_session(patient=patient, plan=plan, planned_session=first)
-    recording.screen(
-        session,
-        answers={"active_infection": True},
-        consent_confirmed=True,
-        photos_taken=True,
-        new_medications="",
-        by=session.practitioner.user,
-    )
+    factories.screen_clear(session, active_infection=True)
     body = front_desk_client.get(reverse("treatments:session", args=[session.pk])).content.decode()
     assert "Re-book inside the window" in body
     assert reverse("treatments:plan_book", args=[plan.pk]) in body

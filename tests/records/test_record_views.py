@@ -115,9 +115,7 @@ def test_an_expired_cartridge_is_refused(clinician_client, session):
 
 def test_editing_a_signed_record_is_refused(clinician_client, session):
     by = session.practitioner.user
-    recording.screen(
-        session, answers={}, consent_confirmed=True, photos_taken=True, new_medications="", by=by
-    )
+    factories.screen_clear(session)
     recording.save_procedure(session, values={"passes": 2}, notes="", confirmations={}, by=by)
     recording.sign(session, aftercare_given=True, by=by)
 
@@ -140,14 +138,7 @@ def test_editing_a_signed_record_is_refused(clinician_client, session):
 def test_photos_are_stored_privately_and_served_to_clinicians_only(
     clinician_client, session, front_desk_user, client, private_media
 ):
-    recording.screen(
-        session,
-        answers={},
-        consent_confirmed=True,
-        photos_taken=True,
-        new_medications="",
-        by=session.practitioner.user,
-    )
+    factories.screen_clear(session)
     area = session.areas.get(slug="cheeks")
     response = clinician_client.post(
         reverse("treatments:record_photo", args=[session.pk]),
@@ -180,14 +171,7 @@ def test_photos_are_stored_privately_and_served_to_clinicians_only(
     ],
 )
 def test_a_non_image_upload_is_refused_with_a_message(clinician_client, session, name, content, message):
-    recording.screen(
-        session,
-        answers={},
-        consent_confirmed=True,
-        photos_taken=True,
-        new_medications="",
-        by=session.practitioner.user,
-    )
+    factories.screen_clear(session)
     response = clinician_client.post(
         reverse("treatments:record_photo", args=[session.pk]),
         {"area": session.areas.first().pk, "kind": "before", "image": upload(name, content, "image/png")},
@@ -216,3 +200,23 @@ def test_my_day_lists_todays_sessions_in_order_with_alerts(clinician_client, cli
     assert body.index(early.patient.full_name) < body.index(late.patient.full_name)
     assert "Allergies: Lidocaine" in body
     assert "Precaution" in body
+
+
+def test_a_precaution_becomes_a_screening_question_and_history_is_listed(clinician_client, session):
+    factories.ConditionRecordFactory(
+        patient=session.patient, condition=factories.condition("herpes_simplex_history")
+    )
+    url = reverse("treatments:session_record", args=[session.pk])
+    page = clinician_client.get(url).content.decode()
+    assert "Precaution followed?" in page and "antiviral" in page.lower()
+
+    data = screening_post(session)
+    data["p_herpes_simplex_history"] = "yes"
+    assert (
+        clinician_client.post(reverse("treatments:record_screening", args=[session.pk]), data).status_code
+        == 302
+    )
+    record = SessionRecord.objects.get(appointment=session)
+    assert record.screening["precautions"][0]["followed"] is True
+    page = clinician_client.get(url).content.decode()
+    assert "Record history" in page and "screened" in page
