@@ -31,9 +31,16 @@ def session(clinician_user):
     return factories.make_session(practitioner=practitioner, area_slugs=("cheeks", "forehead"))
 
 
+def screened(client, session):
+    response = client.post(reverse("treatments:record_screening", args=[session.pk]), screening_post(session))
+    assert response.status_code == 302, response.content.decode()[-3000:]
+
+
 def screening_post(session, **answers):
     questions = recording.checklist(session)
     data = {f"q_{q['condition']}": "no" for q in questions}
+    # The factory's random age may add a precaution (under 22 for microneedling): followed.
+    data.update({f"p_{flag['code']}": "yes" for flag in recording.precautions(session)})
     data.update({f"q_{slug}": value for slug, value in answers.items()})
     data.update({"consent_confirmed": "on", "photos_taken": "yes", "new_medications": ""})
     return data
@@ -74,7 +81,7 @@ def test_an_unanswered_question_is_refused_and_the_answers_kept(clinician_client
 
 
 def test_an_out_of_range_depth_asks_for_a_reason_and_keeps_the_input(clinician_client, session):
-    clinician_client.post(reverse("treatments:record_screening", args=[session.pk]), screening_post(session))
+    screened(clinician_client, session)
     limits, _ = recording.limits(session)
     too_deep = limits["needle_depth_mm"]["cheeks"]["max"] + 0.5
     data = {
@@ -105,7 +112,7 @@ def test_an_out_of_range_depth_asks_for_a_reason_and_keeps_the_input(clinician_c
 
 
 def test_an_expired_cartridge_is_refused(clinician_client, session):
-    clinician_client.post(reverse("treatments:record_screening", args=[session.pk]), screening_post(session))
+    screened(clinician_client, session)
     response = clinician_client.post(
         reverse("treatments:record_procedure", args=[session.pk]), {"needle_expiry": "2020-01-01"}
     )
@@ -217,6 +224,7 @@ def test_a_precaution_becomes_a_screening_question_and_history_is_listed(clinici
         == 302
     )
     record = SessionRecord.objects.get(appointment=session)
-    assert record.screening["precautions"][0]["followed"] is True
+    followed = {p["code"]: p["followed"] for p in record.screening["precautions"]}
+    assert followed["herpes_simplex_history"] is True
     page = clinician_client.get(url).content.decode()
     assert "Record history" in page and "screened" in page
