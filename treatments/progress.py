@@ -26,11 +26,8 @@ def plan_progress(patient):
             "done": counts.get((plan.pk, Appointment.Status.COMPLETED), 0),
             "booked": sum(
                 counts.get((plan.pk, status), 0)
-                for status in (
-                    Appointment.Status.BOOKED,
-                    Appointment.Status.CHECKED_IN,
-                    Appointment.Status.IN_PROGRESS,
-                )
+                for status in Appointment.ACTIVE
+                if status != Appointment.Status.COMPLETED
             ),
         }
         for plan in plans

@@ -195,13 +195,17 @@ class ProcedureForm(forms.Form):
         return {confirm for _, confirm in self.confirm_keys.values()}
 
     @staticmethod
-    def initial_from(values, *, planned_depths, devices, limits):
+    def initial_from(values, *, confirmations, planned_depths, devices, limits):
+        """Initial values from a stored record, or, before one exists, from the plan and session."""
         initial = {}
         for name, value in (values or {}).items():
             if name == DEPTH:
                 initial.update({f"depth_{area}": mm for area, mm in value.items()})
             else:
                 initial[name] = value
+        for key, confirmation in (confirmations or {}).items():
+            field = "depth_" + key.removeprefix(f"{DEPTH}.") if key.startswith(f"{DEPTH}.") else key
+            initial[f"confirm_{field}"] = confirmation["reason"]
         if not values:
             initial.update({f"depth_{area}": mm for area, mm in planned_depths.items()})
             if devices:
@@ -215,9 +219,13 @@ class ProcedureForm(forms.Form):
 class OutcomeForm(forms.Form):
     """A 0-10 improvement score per open concern, from the clinician and from the patient."""
 
-    def __init__(self, *args, concerns, **kwargs):
+    def __init__(self, *args, concerns, kept=None, **kwargs):
+        """kept: {concern id: OutcomeScore} already recorded at this session."""
         super().__init__(*args, **kwargs)
         self.concerns = list(concerns)
+        for pk, score in (kept or {}).items():
+            self.initial.setdefault(f"clinician_{pk}", score.clinician_score)
+            self.initial.setdefault(f"patient_{pk}", score.patient_score)
         for concern in self.concerns:
             label = f"{concern.concern.name}"
             self.fields[f"clinician_{concern.pk}"] = forms.IntegerField(

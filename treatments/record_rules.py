@@ -63,11 +63,9 @@ def _widen(kept, bounds):
     return {"min": min(low, default=None), "max": max(high, default=None)}
 
 
-def session_limits(catalog, treatment, areas, fitzpatrick, *, plan_settings=None):
-    """The safe ranges for one session: the accepted plan's settings for this treatment when it has
-    them, otherwise the widest range any of the catalog's protocols for it allows on these areas."""
-    if plan_settings:
-        return plan_settings
+def session_limits(catalog, treatment, areas, fitzpatrick):
+    """The safe ranges for a session outside a plan: the widest range any of the catalog's
+    protocols for `treatment` allows on these areas."""
     catalog = prepare_catalog(catalog)
     limits = {}
     for protocols in catalog.protocols.values():

@@ -14,7 +14,7 @@ from patients.access import get_patient
 from patients.models import Concern, Patient
 from treatments import recording
 from treatments.availability import day_bounds
-from treatments.models import Appointment, Practitioner, SessionPhoto, SessionRecord
+from treatments.models import RECORD_FIELDS, Appointment, Practitioner, SessionPhoto, SessionRecord
 from treatments.profiles import PROFILE_PREFETCH, profile_for_patient
 from treatments.record_forms import (
     AddendumForm,
@@ -89,23 +89,14 @@ def _procedure_form(session, record, catalog, data=None):
         initial={
             **ProcedureForm.initial_from(
                 values,
+                confirmations=record.confirmations if record else {},
                 planned_depths=planned,
                 devices=[d.name for d in session.devices.all()],
                 limits=limits,
             ),
             "notes": record.notes if record else "",
-            **_confirm_initial(record),
         },
     )
-
-
-def _confirm_initial(record):
-    """The reasons already given, keyed by the form's confirmation fields."""
-    found = {}
-    for key, confirmation in (record.confirmations if record else {}).items():
-        field = "depth_" + key.split(".", 1)[1] if key.startswith("needle_depth_mm.") else key
-        found[f"confirm_{field}"] = confirmation["reason"]
-    return found
 
 
 def _area_name(catalog, slug, names):
@@ -122,13 +113,14 @@ def _open_concerns(session):
 def _render(request, session, *, status=200, **forms):
     catalog = current_catalog()
     record = _record(session)
+    verdict = recording.verdict_today(session, catalog)
     signed = bool(record and record.signed)
     screened = bool(record and record.screened_at)
     stopped = bool(record and record.stopped)
     context = {
         "session": session,
         "record": record,
-        "alerts": recording.alerts(session, catalog),
+        "alerts": recording.alerts(session, catalog, verdict=verdict),
         "aftercare": session.treatment.aftercare_lines(),
         "photos": list(SessionPhoto.objects.filter(appointment=session).select_related("area")),
         "outcomes": list(session.outcomes.select_related("concern__concern")),
@@ -137,24 +129,13 @@ def _render(request, session, *, status=200, **forms):
     if not screened and session.status in recording.OPEN_STATUSES:
         context["screening_form"] = forms.get("screening_form") or ScreeningForm(
             questions=recording.checklist(session, catalog),
-            precautions=recording.precautions(session, catalog),
+            precautions=recording.precautions(verdict),
         )
         context["consent_problems"] = recording.consent_problems(session, catalog)
     if context["can_edit"]:
         context["procedure_form"] = forms.get("procedure_form") or _procedure_form(session, record, catalog)
-        concerns = _open_concerns(session)
-        kept = {o.concern_id: o for o in context["outcomes"]}
         context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(
-            concerns=concerns,
-            initial={
-                key: value
-                for c in concerns
-                if c.pk in kept
-                for key, value in (
-                    (f"clinician_{c.pk}", kept[c.pk].clinician_score),
-                    (f"patient_{c.pk}", kept[c.pk].patient_score),
-                )
-            },
+            concerns=_open_concerns(session), kept={o.concern_id: o for o in context["outcomes"]}
         )
         context["photo_form"] = forms.get("photo_form") or PhotoForm(areas=session.areas.all())
         context["sign_form"] = forms.get("sign_form") or SignForm()
@@ -172,8 +153,6 @@ def _render(request, session, *, status=200, **forms):
 
 
 def _shown_values(session, record):
-    from treatments.models import RECORD_FIELDS
-
     rows = []
     for name in session.treatment.record_fields:
         value = record.values.get(name)
@@ -227,7 +206,7 @@ def record_screening(request, pk):
     form = ScreeningForm(
         request.POST,
         questions=recording.checklist(session, catalog),
-        precautions=recording.precautions(session, catalog),
+        precautions=recording.precautions(recording.verdict_today(session, catalog)),
     )
     if not form.is_valid():
         return _render(request, session, status=400, screening_form=form)

@@ -6,6 +6,7 @@ signing are addenda. The clinical judgements are in the pure modules `screening`
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from patients.models import ConditionRecord, MedicalCondition
 from treatments import booking, record_rules, screening
@@ -41,22 +42,25 @@ def limits(appointment, catalog=None):
     areas = area_slugs(appointment)
     chosen = appointment.plan.chosen if appointment.plan_id else None
     planned_limits, planned_depths = record_rules.plan_settings(chosen, appointment.treatment.slug, areas)
-    found = record_rules.session_limits(
-        catalog.engine,
-        appointment.treatment.slug,
-        areas,
-        appointment.patient.fitzpatrick,
-        plan_settings=planned_limits,
+    found = planned_limits or record_rules.session_limits(
+        catalog.engine, appointment.treatment.slug, areas, appointment.patient.fitzpatrick
     )
     return found, planned_depths
 
 
-def alerts(appointment, catalog=None, *, profile=None):
+def verdict_today(appointment, catalog=None, *, profile=None):
+    """The engine's judgement of the session on its day: blocking reasons and precaution flags."""
+    catalog = catalog or current_catalog()
+    profile = profile or profile_for_patient(appointment.patient, today=session_day(appointment))
+    return check_treatment(profile, catalog.engine, appointment.treatment.slug, area_slugs(appointment))
+
+
+def alerts(appointment, catalog=None, *, profile=None, verdict=None):
     """What the clinician must see before opening the session: [{"severity", "text"}], the
     contraindications that block it today first, then precautions, then allergies."""
     catalog = catalog or current_catalog()
     profile = profile or profile_for_patient(appointment.patient, today=session_day(appointment))
-    verdict = check_treatment(profile, catalog.engine, appointment.treatment.slug, area_slugs(appointment))
+    verdict = verdict or verdict_today(appointment, catalog, profile=profile)
     found = [{"severity": r["severity"], "text": r["text"]} for r in verdict["reasons"]]
     found += [{"severity": "precaution", "text": f["text"]} for f in verdict["flags"]]
     allergies = [
@@ -73,11 +77,8 @@ def alerts(appointment, catalog=None, *, profile=None):
     return found
 
 
-def precautions(appointment, catalog=None):
-    """The precaution flags that apply today: the screening asks whether each was followed."""
-    catalog = catalog or current_catalog()
-    profile = profile_for_patient(appointment.patient, today=session_day(appointment))
-    verdict = check_treatment(profile, catalog.engine, appointment.treatment.slug, area_slugs(appointment))
+def precautions(verdict):
+    """The precaution flags of a verdict: the screening asks whether each was followed."""
     return [{"code": f["code"], "text": f["text"]} for f in verdict["flags"]]
 
 
@@ -138,6 +139,7 @@ def screen(appointment, *, answers, consent_confirmed, photos_taken, new_medicat
     day = session_day(appointment)
     areas = area_slugs(appointment)
     profile = profile_for_patient(appointment.patient, today=day)
+    asked_precautions = precautions(verdict_today(appointment, catalog, profile=profile))
     verdict = screening.evaluate(profile, catalog.engine, appointment.treatment.slug, areas, answers)
     _record_findings(appointment, verdict["records"], by, day)
     record.screening = {
@@ -146,12 +148,11 @@ def screen(appointment, *, answers, consent_confirmed, photos_taken, new_medicat
         "photos_taken": bool(photos_taken),
         "new_medications": new_medications.strip(),
         "precautions": [
-            {**flag, "followed": (followed or {}).get(flag["code"], False)}
-            for flag in precautions(appointment, catalog)
+            {**flag, "followed": (followed or {}).get(flag["code"], False)} for flag in asked_precautions
         ],
     }
     record.screened_by = by
-    record.screened_at = _now()
+    record.screened_at = timezone.now()
     record.stopped = verdict["stop"]
     record.stop_reasons = verdict["reasons"]
     record.updated_by = by
@@ -177,12 +178,6 @@ def _record_findings(appointment, records, by, day):
             recorded_by=by,
         )
         entry.areas.set([areas[slug] for slug in found["areas"] if slug in areas])
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def _screened(record):
@@ -254,7 +249,7 @@ def sign(appointment, *, aftercare_given, by):
     if not aftercare_given:
         raise ValidationError({"aftercare_given": ["Give the aftercare instructions before signing."]})
     record.aftercare_given = list(appointment.treatment.aftercare_lines())
-    record.aftercare_given_at = _now()
+    record.aftercare_given_at = timezone.now()
     record.signed_by = by
     record.signed_at = record.aftercare_given_at
     record.updated_by = by

@@ -40,7 +40,9 @@ def screening_post(session, **answers):
     questions = recording.checklist(session)
     data = {f"q_{q['condition']}": "no" for q in questions}
     # The factory's random age may add a precaution (under 22 for microneedling): followed.
-    data.update({f"p_{flag['code']}": "yes" for flag in recording.precautions(session)})
+    data.update(
+        {f"p_{flag['code']}": "yes" for flag in recording.precautions(recording.verdict_today(session))}
+    )
     data.update({f"q_{slug}": value for slug, value in answers.items()})
     data.update({"consent_confirmed": "on", "photos_taken": "yes", "new_medications": ""})
     return data

@@ -7,22 +7,19 @@ from icalendar import Calendar
 
 from tests import factories
 from tests.factories import PatientFactory
-from treatments.models import Appointment
 
 pytestmark = pytest.mark.django_db
 
 
 def make_session(location, doctor, *, days, status="booked", **patient):
-    start = timezone.now() + timedelta(days=days)
-    return Appointment.objects.create(
+    assert doctor.working_hours.first().location == location
+    return factories.make_session(
         patient=PatientFactory(**patient),
-        treatment=factories.treatment("mn"),
         practitioner=doctor,
-        location=location,
-        starts_at=start,
-        ends_at=start + timedelta(hours=1),
-        blocked_until=start + timedelta(minutes=75),
+        start=timezone.now() + timedelta(days=days),
         status=status,
+        area_slugs=(),
+        consent=False,
     )
 
 
