@@ -52,7 +52,7 @@ def main(count):
     setup()
     from django.core.management import call_command
 
-    from treatments.suggestions import current_catalog, suggest, validate
+    from treatments.selectors.plan_suggestions import current_catalog, suggest, validate
 
     catalog = current_catalog()
     rng = random.Random(20261124)

@@ -47,7 +47,6 @@ def build(rng):
     from django.utils import timezone
 
     from patients.models import BodyArea, Patient
-    from treatments.availability import clinic_zone
     from treatments.models import (
         Appointment,
         AppointmentDevice,
@@ -60,6 +59,7 @@ def build(rng):
         Treatment,
         WorkingHours,
     )
+    from treatments.selectors.availability import clinic_zone
 
     kinds = {r.slug: r for r in ResourceType.objects.all()}
     treatments = list(Treatment.objects.all())
@@ -161,9 +161,9 @@ def main():
     from django.utils import timezone
 
     from patients.models import Patient
-    from treatments import booking
-    from treatments.availability import SlotFinder
     from treatments.models import Appointment, Treatment
+    from treatments.selectors.availability import SlotFinder
+    from treatments.services import booking
 
     rng = random.Random(20261124)
     started = clock.perf_counter()

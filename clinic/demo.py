@@ -233,8 +233,8 @@ DEMO_SESSIONS = [
 
 def create_demo_sessions(*, today, by):
     """A few booked sessions on the next working days, so the calendar is not empty."""
-    from treatments import booking
-    from treatments.availability import clinic_zone
+    from treatments.selectors.availability import clinic_zone
+    from treatments.services import booking
 
     if Appointment.objects.exists():
         return
@@ -261,7 +261,7 @@ def _session_today(practitioner, *, by):
     """Microneedling with PRP today at 16:00, consent on file, so a clinician can log a session.
     Created directly: the demo may be loaded on a closed day or after hours."""
     from patients.models import PatientConsent
-    from treatments.availability import clinic_zone
+    from treatments.selectors.availability import clinic_zone
 
     patient = Patient.objects.get(last_name="Ortiz")
     treatment = Treatment.objects.get(slug="mn_prp")

@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, user_roles
-from treatments.availability import day_bounds
 from treatments.models import Appointment, Practitioner
+from treatments.selectors.availability import day_bounds
 
 
 @require_GET

@@ -17,8 +17,8 @@ from patients.forms import (
     PatientForm,
 )
 from patients.models import Concern, ConditionRecord, IntakeSubmission, Patient
-from treatments.progress import concern_scores, plan_progress
-from treatments.schedule_views import patient_sessions
+from treatments.selectors.progress import concern_scores, plan_progress
+from treatments.web.schedule_views import patient_sessions
 
 PAGE_SIZE = 25
 

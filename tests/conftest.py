@@ -46,7 +46,7 @@ def clinic_admin_client(client, admin_user_clinic):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     # The seeded catalog is the product's own data: load it once; each test rolls back to it.
-    from treatments.seeding import seed_catalog
+    from treatments.services.catalog_seeding import seed_catalog
 
     with django_db_blocker.unblock():
         seed_catalog()
@@ -55,7 +55,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture
 def catalog(transactional_db):
     # Transactional tests empty the database after each test, so the catalog is loaded again.
-    from treatments.seeding import seed_catalog
+    from treatments.services.catalog_seeding import seed_catalog
 
     seed_catalog()
 

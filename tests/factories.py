@@ -287,7 +287,7 @@ def make_session(
 
 def screen_clear(session, **answers):
     """The session screened by its practitioner: consent on file, photos taken, `answers` "yes"."""
-    from treatments import recording
+    from treatments.services import recording
 
     return recording.screen(
         session,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import feeds, plan_views, record_views, schedule_views
+from treatments.web import feeds, plan_views, record_views, schedule_views
 
 app_name = "treatments"
 

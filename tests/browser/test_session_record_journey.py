@@ -7,9 +7,9 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests import factories
-from treatments import recording
-from treatments.availability import clinic_zone
 from treatments.models import Appointment, OutcomeScore, SessionRecord
+from treatments.selectors.availability import clinic_zone
+from treatments.services import recording
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -37,8 +37,8 @@ def test_seed_demo_is_idempotent_and_sets_the_demo_password(settings):
 def test_the_demo_clinic_has_free_slots_for_every_treatment(settings):
     from django.utils import timezone
 
-    from treatments.availability import SlotFinder
     from treatments.models import Treatment
+    from treatments.selectors.availability import SlotFinder
 
     settings.DEBUG = True
     call_command("seed_demo", verbosity=0)

@@ -1,6 +1,6 @@
 """A small catalog, in the engine's plain-data shape, for table-driven engine tests."""
 
-from treatments.planning import prepare_catalog
+from treatments.engine.planning import prepare_catalog
 
 AREAS = [
     {

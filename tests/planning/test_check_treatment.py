@@ -3,7 +3,7 @@
 import pytest
 
 from tests.planning.builder import catalog, profile, rule
-from treatments.planning import check_treatment
+from treatments.engine.planning import check_treatment
 
 RULES = [
     rule("keloid", "mnf", "absolute"),

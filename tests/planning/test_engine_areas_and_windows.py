@@ -1,7 +1,7 @@
 import pytest
 
 from tests.planning.builder import catalog, excluded, options, profile, rule
-from treatments.planning import suggest_plan
+from treatments.engine.planning import suggest_plan
 
 ACNE_ON = rule("acne", "mnf", "absolute", until_resolved=True, area=True)
 

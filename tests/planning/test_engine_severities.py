@@ -1,7 +1,7 @@
 import pytest
 
 from tests.planning.builder import catalog, excluded, options, profile, protocol, rule
-from treatments.planning import suggest_plan
+from treatments.engine.planning import suggest_plan
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 from tests.planning.builder import catalog, profile, protocol
-from treatments.planning import layout_visits, suggest_plan
+from treatments.engine.planning import layout_visits, suggest_plan
 
 GAP = {"from": "peels", "to": "mnf", "min_days": 14, "recommended_days": 14}
 

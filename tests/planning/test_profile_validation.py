@@ -1,7 +1,7 @@
 import pytest
 
 from tests.planning.builder import catalog, profile
-from treatments.planning import validate_profile
+from treatments.engine.planning import validate_profile
 
 CATALOG = catalog()
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from tests.contract import ITEM_KEYS, OPTION_KEYS, VISIT_KEYS
-from treatments.planning import prepare_catalog, suggest_plan, validate_profile
+from treatments.engine.planning import prepare_catalog, suggest_plan, validate_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 MICRONEEDLING = {"mn", "mn_prp", "mn_ha", "mn_gf", "mn_scalp"}

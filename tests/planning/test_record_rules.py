@@ -1,4 +1,4 @@
-from treatments.record_rules import out_of_range, unconfirmed
+from treatments.engine.record_rules import out_of_range, unconfirmed
 
 LIMITS = {
     "needle_depth_mm": {"cheeks": {"min": 1.5, "max": 2.0}, "forehead": {"min": 0.5, "max": 0.75}},

@@ -1,5 +1,5 @@
 from tests.planning.builder import catalog, profile, rule
-from treatments.screening import checklist, evaluate
+from treatments.engine.screening import checklist, evaluate
 
 RULES = [
     rule("acne", "mn", "absolute", until_resolved=True, area=True),

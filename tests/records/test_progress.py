@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from treatments import recording
 from treatments.models import Appointment
-from treatments.progress import concern_scores, plan_progress
+from treatments.selectors.progress import concern_scores, plan_progress
+from treatments.services import recording
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,7 @@ def test_a_stopped_plan_session_offers_rebooking_inside_its_window(front_desk_cl
     assert "Re-book inside the window" in body
     assert reverse("treatments:plan_book", args=[plan.pk]) in body
     # The planned session is free to book again.
-    from treatments.booking import plan_sessions_to_book
+    from treatments.services.booking import plan_sessions_to_book
 
     assert first in plan_sessions_to_book(plan)
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 from PIL import Image
 
 from tests import factories
-from treatments import recording
 from treatments.models import SessionPhoto, SessionRecord
+from treatments.services import recording
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 
 from patients.models import ConditionRecord
 from tests import factories
-from treatments import recording
 from treatments.models import Addendum, Appointment, SessionRecord
+from treatments.services import recording
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 
 from tests import factories
 from tests.factories import ConditionRecordFactory, PatientFactory
-from treatments import booking
 from treatments.models import Appointment, Closure, TimeOff
+from treatments.services import booking
 
 pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")

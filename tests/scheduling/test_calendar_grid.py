@@ -1,6 +1,6 @@
 from datetime import UTC, date, datetime, timedelta
 
-from treatments.calendar_grid import Placed, build_grid, week_days
+from treatments.engine.calendar_grid import Placed, build_grid, week_days
 
 START = datetime(2027, 1, 4, 14, tzinfo=UTC)
 STEP = timedelta(minutes=15)

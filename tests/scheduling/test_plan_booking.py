@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 
 from tests import factories
 from tests.factories import PatientFactory, make_accepted_plan
-from treatments import booking
 from treatments.models import Appointment, PlannedSession
+from treatments.services import booking
 
 pytestmark = pytest.mark.django_db
 MONDAY = date(2027, 1, 4)

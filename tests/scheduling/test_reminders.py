@@ -10,7 +10,7 @@ from django.utils import timezone
 from tests import factories
 from tests.factories import PatientFactory
 from treatments.models import Appointment
-from treatments.reminders import send_due
+from treatments.services.reminders import send_due
 
 
 def session_in(hours, *, location, doctor, treatment="mn_prp", **patient):

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from tests import factories
 from tests.factories import PatientFactory, make_accepted_plan
-from treatments import booking
 from treatments.models import Appointment
+from treatments.services import booking
 
 pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from treatments.scheduling import (
+from treatments.engine.timeslots import (
     Calendar,
     PlannedVisit,
     Slot,

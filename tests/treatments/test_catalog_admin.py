@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from tests import factories
 from treatments.models import ContraindicationRule, Treatment
-from treatments.seeding import seed_catalog
+from treatments.services.catalog_seeding import seed_catalog
 
 pytestmark = pytest.mark.django_db
 

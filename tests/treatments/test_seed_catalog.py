@@ -5,7 +5,7 @@ import pytest
 
 from patients.models import BodyArea, MedicalCondition, SkinConcern
 from treatments.models import ContraindicationRule, Protocol, Treatment
-from treatments.seeding import seed_catalog
+from treatments.services.catalog_seeding import seed_catalog
 
 pytestmark = pytest.mark.django_db
 VOCABULARY = Path(__file__).resolve().parents[3] / "shared" / "domain" / "vocabulary.md"

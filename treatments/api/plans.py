@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from clinic.api_permissions import IsClinician
 from patients.models import Patient
-from treatments.suggestions import current_catalog, suggest, suggest_for_patient, validate
+from treatments.selectors.plan_suggestions import current_catalog, suggest, suggest_for_patient, validate
 
 
 @extend_schema(

@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 
 from clinic.api_permissions import IsClinicStaff
 from patients.models import BodyArea, Patient
-from treatments import booking
-from treatments.availability import SlotFinder, day_bounds
 from treatments.models import Appointment, Device, Practitioner, Room, Treatment
+from treatments.selectors.availability import SlotFinder, day_bounds
+from treatments.services import booking
 
 
 class PatientSerializer(serializers.ModelSerializer):

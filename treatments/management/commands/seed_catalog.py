@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from treatments.seeding import CATALOG_FILE, VOCABULARY_FILE, load_seed_data, seed_catalog
+from treatments.services.catalog_seeding import CATALOG_FILE, VOCABULARY_FILE, load_seed_data, seed_catalog
 
 
 class Command(BaseCommand):

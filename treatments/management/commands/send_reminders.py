@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from treatments.reminders import send_due
+from treatments.services.reminders import send_due
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import sys
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from treatments.suggestions import current_catalog, suggest, validate
+from treatments.selectors.plan_suggestions import current_catalog, suggest, validate
 
 
 def _with_today(profile):

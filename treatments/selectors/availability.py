@@ -1,5 +1,5 @@
 """Read what the database knows about hours and bookings into the plain Calendar of
-treatments.scheduling, and find free slots with it.
+treatments.engine.timeslots, and find free slots with it.
 
 A fixed handful of queries per calendar, whatever the number of bookings.
 """
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Q
 
-from treatments import scheduling
+from treatments.engine import timeslots
 from treatments.models import (
     Appointment,
     AppointmentDevice,
@@ -109,9 +109,9 @@ class Availability:
         for closure in Closure.objects.filter(
             location=self.location, first_day__lte=last_day, last_day__gte=first_day
         ):
-            closed.update(scheduling.days_between(closure.first_day, closure.last_day))
-        days = [d for d in scheduling.days_between(first_day, last_day) if d not in closed]
-        opening = scheduling.day_windows(days, self.opening, self.zone)
+            closed.update(timeslots.days_between(closure.first_day, closure.last_day))
+        days = [d for d in timeslots.days_between(first_day, last_day) if d not in closed]
+        opening = timeslots.day_windows(days, self.opening, self.zone)
         off = {}
         for row in TimeOff.objects.filter(
             practitioner_id__in=wanted, starts_at__lt=end, ends_at__gt=start
@@ -119,8 +119,8 @@ class Availability:
             off.setdefault(row.practitioner_id, []).append((row.starts_at, row.ends_at))
         windows = {}
         for pk in wanted:
-            working = scheduling.day_windows(days, self.working[pk], self.zone)
-            windows[pk] = scheduling.subtract(scheduling.intersect(working, opening), off.get(pk, []))
+            working = timeslots.day_windows(days, self.working[pk], self.zone)
+            windows[pk] = timeslots.subtract(timeslots.intersect(working, opening), off.get(pk, []))
         busy = self._busy(
             start,
             end,
@@ -134,7 +134,7 @@ class Availability:
             self._hold(busy, slot, patient)
         for intervals in busy.values():
             intervals.sort()
-        return scheduling.Calendar(
+        return timeslots.Calendar(
             windows=windows, busy=busy, rooms=self.rooms, devices=self.devices, zone=self.zone.key
         )
 
@@ -186,7 +186,7 @@ class Availability:
 
 
 @dataclass(frozen=True)
-class FoundSlot(scheduling.Slot):
+class FoundSlot(timeslots.Slot):
     location: int | None = None
     blocked_until: datetime | None = None
 
@@ -230,7 +230,7 @@ class SlotFinder:
         return [self._site(pk) for pk in sorted(self.staff) if self.staff[pk] & wanted]
 
     def _request(self, practitioners, not_before, not_after):
-        return scheduling.SlotRequest(
+        return timeslots.SlotRequest(
             duration=self.needs.duration,
             buffer=self.needs.buffer,
             practitioners=tuple(practitioners),
@@ -270,7 +270,7 @@ class SlotFinder:
                 if hours is not None:
                     calendar.windows = _within_hours(calendar.windows, hours, site.zone)
                 request = self._request(wanted, not_before, None)
-                for slot in scheduling.find_slots(calendar, request, limit=limit):
+                for slot in timeslots.find_slots(calendar, request, limit=limit):
                     found.append(
                         FoundSlot(
                             slot.start,
@@ -297,7 +297,7 @@ def _within_hours(windows, hours, zone):
     result = {}
     for pk, spans in windows.items():
         days = sorted({s.astimezone(zone).date() for s, _ in spans})
-        result[pk] = scheduling.intersect(
-            spans, scheduling.day_windows(days, {weekday: [(opens, closes)] for weekday in range(7)}, zone)
+        result[pk] = timeslots.intersect(
+            spans, timeslots.day_windows(days, {weekday: [(opens, closes)] for weekday in range(7)}, zone)
         )
     return result

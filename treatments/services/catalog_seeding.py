@@ -24,7 +24,7 @@ from treatments.models import (
     TreatmentGroup,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VOCABULARY_FILE = ROOT / "patients" / "seed" / "vocabulary.yaml"
 CATALOG_FILE = ROOT / "treatments" / "seed" / "catalog.yaml"
 

@@ -4,8 +4,8 @@ from django import forms
 from django.utils import timezone
 
 from patients.models import BodyArea, Patient
-from treatments.availability import clinic_zone
 from treatments.models import Practitioner, Treatment
+from treatments.selectors.availability import clinic_zone
 
 PARTS_OF_DAY = {
     "": None,

@@ -14,8 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from clinic.roles import CLINICIAN, has_role
-from treatments import booking_rules, planning, scheduling
-from treatments.availability import Needs, SlotFinder, clinic_zone, overlapping
+from treatments.engine import booking_rules, planning, timeslots
 from treatments.models import (
     Appointment,
     AppointmentDevice,
@@ -28,8 +27,9 @@ from treatments.models import (
     TimeOff,
     WorkingHours,
 )
-from treatments.profiles import profile_for_patient
-from treatments.suggestions import current_catalog
+from treatments.selectors.availability import Needs, SlotFinder, clinic_zone, overlapping
+from treatments.selectors.patient_profile import profile_for_patient
+from treatments.selectors.plan_suggestions import current_catalog
 
 RESOURCE_NAMES = {
     "practitioner": "The practitioner",
@@ -90,12 +90,12 @@ def _hours_problems(practitioner, start, blocked_until):
     problems = []
     for location in {row.location_id for row in rows}:
         working = [
-            scheduling.local_window(day, row.starts, row.ends, zone)
+            timeslots.local_window(day, row.starts, row.ends, zone)
             for row in rows
             if row.location_id == location
         ]
         opening = [
-            scheduling.local_window(day, row.starts, row.ends, zone)
+            timeslots.local_window(day, row.starts, row.ends, zone)
             for row in OpeningHours.objects.filter(location_id=location, weekday=day.weekday())
         ]
         closure = (
@@ -475,7 +475,7 @@ def propose_plan(plan, *, practitioner=None, not_before=None):
                 earliest, last_booked[session.treatment_id] + timedelta(days=interval.get("min", 0))
             )
         visits.append(
-            scheduling.PlannedVisit(
+            timeslots.PlannedVisit(
                 earliest=earliest,
                 latest=max(session.latest, earliest),
                 min_gap_days=interval.get("min"),
@@ -494,7 +494,7 @@ def propose_plan(plan, *, practitioner=None, not_before=None):
         )
         return found[0] if found else None
 
-    slots, problem = scheduling.propose_dates(
+    slots, problem = timeslots.propose_dates(
         visits, search, preferred=getattr(practitioner, "pk", practitioner)
     )
     if problem:

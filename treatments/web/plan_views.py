@@ -7,11 +7,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.roles import CLINICIAN, has_role, role_required
 from patients.access import PATIENT_ROLES, get_patient
 from patients.models import MedicalCondition
-from treatments import planning, services
+from treatments.engine import planning
+from treatments.engine.plan_choices import check_choice, series_for
 from treatments.models import Plan, Treatment
-from treatments.plan_choices import check_choice, series_for
-from treatments.plan_forms import NONE, default_option_index, parse_choices
-from treatments.suggestions import current_catalog, suggest_for_patient
+from treatments.selectors.plan_suggestions import current_catalog, suggest_for_patient
+from treatments.services import plans
+from treatments.web.plan_forms import NONE, default_option_index, parse_choices
 
 CATALOG_CHANGED = (
     "The catalog or the patient's record changed since this page was opened: review the updated suggestion."
@@ -112,7 +113,7 @@ def plan_builder(request, pk):
     if not errors:
         visits = planning.layout_visits(series, catalog.engine, today=profile["today"])
         try:
-            accepted = services.plan_accept(
+            accepted = plans.plan_accept(
                 patient=patient,
                 today=today,
                 profile=profile,
@@ -148,7 +149,7 @@ def clearance_create(request, pk):
     treatment = get_object_or_404(Treatment, slug=request.POST.get("treatment", ""))
     condition = get_object_or_404(MedicalCondition, slug=request.POST.get("condition", ""))
     try:
-        services.clearance_give(
+        plans.clearance_give(
             patient=patient,
             treatment=treatment,
             condition=condition,
@@ -189,7 +190,7 @@ def plan_close(request, plan_pk):
     if not has_role(request.user, CLINICIAN):
         raise PermissionDenied
     try:
-        services.plan_close(plan=plan, reason=request.POST.get("reason", ""), now=timezone.now())
+        plans.plan_close(plan=plan, reason=request.POST.get("reason", ""), now=timezone.now())
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.roles import CLINICIAN, role_required
 from patients.access import get_patient
 from patients.models import Concern, Patient
-from treatments import recording
-from treatments.availability import day_bounds
 from treatments.models import RECORD_FIELDS, Appointment, Practitioner, SessionPhoto, SessionRecord
-from treatments.profiles import PROFILE_PREFETCH, profile_for_patient
-from treatments.record_forms import (
+from treatments.selectors.availability import day_bounds
+from treatments.selectors.patient_profile import PROFILE_PREFETCH, profile_for_patient
+from treatments.selectors.plan_suggestions import current_catalog
+from treatments.services import recording
+from treatments.web.record_forms import (
     AddendumForm,
     OutcomeForm,
     PhotoForm,
@@ -24,7 +25,6 @@ from treatments.record_forms import (
     ScreeningForm,
     SignForm,
 )
-from treatments.suggestions import current_catalog
 
 
 def _session(request, pk):

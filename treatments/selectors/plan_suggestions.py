@@ -3,10 +3,10 @@
 import threading
 from dataclasses import dataclass
 
-from treatments import planning
-from treatments.catalog import snapshot
+from treatments.engine import planning
 from treatments.models import CatalogRevision
-from treatments.profiles import profile_for_patient
+from treatments.selectors.catalog import snapshot
+from treatments.selectors.patient_profile import profile_for_patient
 
 
 @dataclass(frozen=True)

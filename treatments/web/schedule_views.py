@@ -1,4 +1,4 @@
-"""Calendar pages and booking for the front desk and clinicians. Rules live in treatments.booking."""
+"""Calendar pages and booking for the front desk and clinicians. Rules live in treatments.services.booking."""
 
 from datetime import time, timedelta
 
@@ -15,9 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from patients.access import get_patient
 from patients.models import BodyArea
-from treatments import booking, booking_rules, scheduling
-from treatments.availability import SlotFinder, clinic_zone, day_bounds
-from treatments.calendar_grid import Placed, build_grid, week_days
+from treatments.engine import booking_rules, timeslots
+from treatments.engine.calendar_grid import Placed, build_grid, week_days
 from treatments.models import (
     Appointment,
     Device,
@@ -29,7 +28,9 @@ from treatments.models import (
     Room,
     WorkingHours,
 )
-from treatments.schedule_forms import PARTS_OF_DAY, BookForm, CancelForm, MoveForm, SlotSearchForm
+from treatments.selectors.availability import SlotFinder, clinic_zone, day_bounds
+from treatments.services import booking
+from treatments.web.schedule_forms import PARTS_OF_DAY, BookForm, CancelForm, MoveForm, SlotSearchForm
 
 STAFF = (FRONT_DESK, CLINICIAN)
 STEP = timedelta(minutes=15)
@@ -63,7 +64,7 @@ def _grid_bounds(location, day):
     hours = list(OpeningHours.objects.filter(location=location, weekday=day.weekday()))
     opens = min((h.starts for h in hours), default=time(8))
     closes = max((h.ends for h in hours), default=time(18))
-    return scheduling.local_window(day, opens, closes, clinic_zone())
+    return timeslots.local_window(day, opens, closes, clinic_zone())
 
 
 @require_http_methods(["GET"])
@@ -410,7 +411,7 @@ def _posted_proposal(request, plan):
         chosen.append(
             (
                 session,
-                scheduling.Slot(
+                timeslots.Slot(
                     start, start, int(practitioner), int(room) if room.isdigit() else None, devices
                 ),
             )

@@ -2,7 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
-from treatments.plan_choices import OFFERABLE, ItemChoice
+from treatments.engine.plan_choices import OFFERABLE, ItemChoice
 
 NONE = "none"
 

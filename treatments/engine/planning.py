@@ -8,8 +8,8 @@ import heapq
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from treatments.areas import AreaTree
-from treatments.profile import parse_date, validate_profile
+from treatments.engine.areas import AreaTree
+from treatments.engine.profile_validation import parse_date, validate_profile
 
 __all__ = ["Catalog", "layout_visits", "prepare_catalog", "suggest_plan", "validate_profile"]
 

@@ -6,7 +6,7 @@ Pure: `limits` is the settings block of a plan option (see plan-api.md), e.g.
 
 from dataclasses import dataclass
 
-from treatments.planning import _settings, prepare_catalog
+from treatments.engine.planning import _settings, prepare_catalog
 
 
 @dataclass(frozen=True)

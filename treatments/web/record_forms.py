@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import FileExtensionValidator
 
-from treatments import record_rules
+from treatments.engine import record_rules
 from treatments.models import RECORD_FIELDS, SessionPhoto
 
 YES_NO = [("no", "No"), ("yes", "Yes")]

@@ -9,13 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from patients.models import ConditionRecord, MedicalCondition
-from treatments import booking, record_rules, screening
-from treatments.availability import clinic_zone
+from treatments.engine import record_rules, screening
+from treatments.engine.planning import check_treatment
 from treatments.models import Addendum, Appointment, OutcomeScore, SessionPhoto, SessionRecord
-from treatments.planning import check_treatment
-from treatments.profiles import profile_for_patient
-from treatments.services import missing_consents
-from treatments.suggestions import current_catalog
+from treatments.selectors.availability import clinic_zone
+from treatments.selectors.patient_profile import profile_for_patient
+from treatments.selectors.plan_suggestions import current_catalog
+from treatments.services import booking
+from treatments.services.plans import missing_consents
 
 # What the front desk sees on a session stopped at screening: that it was clinical, not why.
 STOPPED_REASON = "Stopped for a clinical reason."

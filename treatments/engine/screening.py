@@ -5,7 +5,7 @@ this treatment), and a "yes" is judged by the plan engine as a new record on the
 so that an admin's rule change changes the checklist and its verdicts. Nothing clinical is here.
 """
 
-from treatments.planning import check_treatment, prepare_catalog
+from treatments.engine.planning import check_treatment, prepare_catalog
 
 STOPPING = {"absolute", "relative"}
 
