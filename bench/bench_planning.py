@@ -67,7 +67,7 @@ def main(count):
         started = time.perf_counter()
         plan = suggest(profile, catalog)
         timings.append((time.perf_counter() - started) * 1000)
-        visits += len(plan["visits"])
+        visits += len(plan.visits)
     print(
         f"catalog: {len(catalog.data['protocols'])} protocols, "
         f"{len(catalog.data['contraindications'])} contraindication rules"

@@ -1,6 +1,6 @@
 from rest_framework.permissions import BasePermission
 
-from clinic.roles import CLINICIAN, FRONT_DESK, has_role
+from clinic.roles import CLINICIAN, FRONT_DESK, ROLES, has_role
 
 
 class HasRole(BasePermission):
@@ -19,3 +19,9 @@ class IsClinician(HasRole):
 
 class IsClinicStaff(HasRole):
     roles = (CLINICIAN, FRONT_DESK)
+
+
+class IsStaff(HasRole):
+    """Any clinic role: the API's schema and docs are not for accounts without one."""
+
+    roles = ROLES

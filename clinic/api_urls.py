@@ -12,6 +12,7 @@ urlpatterns = [
     path("treatments/", scheduling.TreatmentList.as_view(), name="api-treatments"),
     path("slots/", scheduling.SlotList.as_view(), name="api-slots"),
     path("sessions/", scheduling.Sessions.as_view(), name="api-sessions"),
+    path("sessions/<int:pk>/", scheduling.SessionDetail.as_view(), name="api-session"),
     path("sessions/<int:pk>/cancel/", scheduling.SessionCancel.as_view(), name="api-session-cancel"),
     path("sessions/<int:pk>/move/", scheduling.SessionMove.as_view(), name="api-session-move"),
 ]

@@ -251,7 +251,7 @@ def create_demo_sessions(*, today, by):
             start=datetime.combine(day, time(hour), tzinfo=clinic_zone()),
         )
         try:
-            booking.book(request, by=by)
+            booking.session_book(request=request, by=by)
         except (booking.Conflict, ValidationError):
             continue  # the demo catalog or hours were edited: skip rather than fail the demo
     _session_today(practitioner, by=by)

@@ -29,6 +29,7 @@ CATALOG_MODELS = {
         "contraindicationrule",
         "patientrule",
         "proceduregap",
+        "recordfield",
         "protocoldepth",
         "resourcetype",
         "location",
@@ -52,7 +53,8 @@ def _all_actions(app_label, models):
 ROLE_PERMISSIONS = {
     CLINICIAN: [],
     FRONT_DESK: [],
-    CLINIC_ADMIN: [perm for app, models in CATALOG_MODELS.items() for perm in _all_actions(app, models)],
+    CLINIC_ADMIN: [perm for app, models in CATALOG_MODELS.items() for perm in _all_actions(app, models)]
+    + ["clinic.view_accesslogentry"],
 }
 
 

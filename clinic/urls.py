@@ -3,8 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from clinic import views
+from clinic import patient_page, two_factor, views
 from patients import intake_views
+from patients import urls as patient_urls
 
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic admin"
@@ -16,7 +17,17 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("patients/", include("patients.urls")),
+    path("accounts/2fa/setup/", two_factor.setup, name="two_factor_setup"),
+    path("accounts/2fa/verify/", two_factor.verify, name="two_factor_verify"),
+    path(
+        "patients/",
+        include(
+            (
+                [path("<int:pk>/", patient_page.patient_detail, name="detail"), *patient_urls.urlpatterns],
+                patient_urls.app_name,
+            )
+        ),
+    ),
     path("", include("treatments.urls")),
     path("intake/", intake_views.intake_enter, name="intake_enter"),
     path("intake/done/", intake_views.intake_done, name="intake_done"),

@@ -1,11 +1,10 @@
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from clinic.outage import database_reachable, health_response
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, user_roles
 from treatments.models import Appointment, Practitioner
 from treatments.selectors.availability import day_bounds
@@ -29,9 +28,7 @@ def dashboard(request):
 @login_not_required
 @require_GET
 def health(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    return health_response(reachable=database_reachable())
 
 
 def clinician_day(request):
@@ -41,9 +38,10 @@ def clinician_day(request):
         return {}
     start, end = day_bounds(timezone.localdate(), timezone.localdate())
     sessions = (
-        Appointment.objects.filter(practitioner=practitioner, starts_at__gte=start, starts_at__lt=end)
+        Appointment.objects.filter(practitioner=practitioner)
+        .between(start, end)
         .exclude(status=Appointment.Status.CANCELLED)
-        .select_related("patient", "treatment", "room")
+        .with_calendar_joins()
         .order_by("starts_at")
     )
     feed = request.build_absolute_uri(reverse("treatments:practitioner_feed", args=[practitioner.feed_token]))

@@ -95,11 +95,13 @@ class ConditionRecordForm(CrispyForm, forms.ModelForm):
 
     class Meta:
         model = ConditionRecord
-        fields = ["condition", "areas", "since", "until", "notes"]
+        fields = ["condition", "areas", "since", "until", "value", "notes"]
         widgets = {"since": DateInput(), "until": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
         help_texts = {
             "since": "When it started; for an event (toxin, waxing, sunburn) the date it happened.",
             "until": "When it ended or the medication was stopped. Empty: ongoing.",
+            "value": "Only for a condition measured by a value (e.g. low platelets: the platelet count), "
+            "in the unit the catalog names for it.",
         }
 
     def __init__(self, *args, **kwargs):
@@ -113,6 +115,9 @@ class ConditionRecordForm(CrispyForm, forms.ModelForm):
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and until < since:
             self.add_error("until", "The end date cannot be before the start date.")
+        condition, value = cleaned.get("condition"), cleaned.get("value")
+        if value is not None and condition is not None and not condition.measure_name:
+            self.add_error("value", f"{condition.name} has no measured value: leave it empty.")
         return cleaned
 
 

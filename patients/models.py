@@ -35,6 +35,11 @@ class BodyArea(Vocabulary):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     sort_order = models.PositiveIntegerField(default=0)
+    children_partial = models.BooleanField(
+        default=False,
+        help_text="Its sub-areas do not cover all of it (the upper lip is only part of the perioral area): "
+        "a plan that defers a sub-area keeps the rest of this area.",
+    )
     history = HistoricalRecords()
 
     class Meta(Vocabulary.Meta):
@@ -72,6 +77,10 @@ class MedicalCondition(Vocabulary):
         blank=True,
         help_text="How the intake questionnaire asks the patient (blank: not asked).",
     )
+    measure_name = models.CharField(
+        max_length=60, blank=True, help_text="A value recorded with it, e.g. platelet count (blank: none)."
+    )
+    measure_unit = models.CharField(max_length=20, blank=True, help_text="e.g. 10^9/L, g/dL.")
     history = HistoricalRecords()
 
 
@@ -190,6 +199,13 @@ class ConditionRecord(models.Model):
     )
     since = models.DateField(null=True, blank=True, help_text="Start, or the date of the event.")
     until = models.DateField(null=True, blank=True, help_text="End or stop date. Empty: ongoing.")
+    value = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The measured value, for conditions that have one (e.g. the platelet count).",
+    )
     notes = models.TextField(blank=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.CLINICIAN)
     recorded_by = models.ForeignKey(

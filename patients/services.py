@@ -63,7 +63,7 @@ def _ensure_active(patient):
 
 @transaction.atomic
 def condition_record_create(
-    *, patient, condition, by, areas=(), since=None, until=None, notes="", source=None
+    *, patient, condition, by, areas=(), since=None, until=None, value=None, notes="", source=None
 ):
     _ensure_active(patient)
     record = ConditionRecord(
@@ -71,6 +71,7 @@ def condition_record_create(
         condition=condition,
         since=since,
         until=until,
+        value=value,
         notes=notes,
         recorded_by=by,
         source=source or ConditionRecord.Source.CLINICIAN,

@@ -2,12 +2,12 @@ from django.urls import path
 
 from patients import intake_views, views
 
+# The patient page itself composes both apps: clinic/urls.py adds it to this namespace.
 app_name = "patients"
 
 urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
-    path("<int:pk>/", views.patient_detail, name="detail"),
     path("<int:pk>/edit/", views.patient_edit, name="edit"),
     path("<int:pk>/clinical/", views.clinical_profile_edit, name="clinical_edit"),
     path("<int:pk>/archive/", views.patient_archive, name="archive"),

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.roles import CLINICIAN, has_role, role_required
+from clinic.roles import CLINICIAN, role_required
 from patients import services
 from patients.access import PATIENT_ROLES, get_patient
 from patients.filters import PatientFilter
@@ -17,8 +17,6 @@ from patients.forms import (
     PatientForm,
 )
 from patients.models import Concern, ConditionRecord, IntakeSubmission, Patient
-from treatments.selectors.progress import concern_scores, plan_progress
-from treatments.web.schedule_views import patient_sessions
 
 PAGE_SIZE = 25
 
@@ -57,31 +55,6 @@ def patient_create(request):
             messages.success(request, f"{patient.full_name} is registered.")
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "patients/patient_form.html", {"form": form, "title": "Register a patient"})
-
-
-@require_GET
-@role_required(*PATIENT_ROLES)
-def patient_detail(request, pk):
-    patient = get_patient(request, pk)
-    context = {
-        "patient": patient,
-        "consents": patient.consents.select_related("form"),
-        "intakes": patient.intakes.select_related("reviewed_by")[:5],
-    }
-    context["upcoming_sessions"], context["past_sessions"] = patient_sessions(patient)
-    context["plan_progress"] = plan_progress(patient)
-    if has_role(request.user, CLINICIAN):
-        today = timezone.localdate()
-        records = list(patient.conditions.select_related("condition").prefetch_related("areas"))
-        context.update(
-            clinical=True,
-            today=today,
-            ongoing=[r for r in records if r.is_ongoing(today)],
-            ended=[r for r in records if not r.is_ongoing(today)],
-            concerns=patient.concerns.select_related("concern").prefetch_related("areas"),
-            concern_scores=concern_scores(patient),
-        )
-    return render(request, "patients/patient_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])

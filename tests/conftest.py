@@ -60,8 +60,7 @@ def catalog(transactional_db):
     seed_catalog()
 
 
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    # Uploaded photos go to a directory of the test's own, never the checkout's private_media.
-    settings.MEDIA_ROOT = tmp_path / "private_media"
+@pytest.fixture
+def private_media(settings):
+    # The root conftest gives every test a MEDIA_ROOT of its own, never the checkout's private_media.
     return settings.MEDIA_ROOT

@@ -16,4 +16,7 @@ OPTION_KEYS = {
     "aftercare",
 }
 ITEM_KEYS = {"concern", "areas", "options", "excluded", "notes"}
+# Keys added since, backwards compatible (docs/plan-api.md).
+OPTION_ADDED_KEYS = {"maintenance", "notes"}
+ITEM_ADDED_KEYS = {"summary"}
 VISIT_KEYS = {"number", "earliest", "latest", "procedures"}

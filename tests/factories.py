@@ -201,9 +201,30 @@ def make_accepted_plan(patient, *, start, sessions=3, treatment_slug="mn", inter
         chosen={
             "items": [
                 {
+                    "concern": "acne_scars_atrophic",
+                    "concern_areas": ["cheeks"],
                     "treatment": treatment_slug,
                     "areas": ["cheeks"],
+                    "option": {
+                        "treatment": treatment_slug,
+                        "areas": ["cheeks"],
+                        "rank": 1,
+                        "status": "ok",
+                        "earliest_start": start.isoformat(),
+                        "until_resolved": [],
+                        "sessions": {"min": 1, "max": sessions, "default": sessions},
+                        "interval_days": {"min": low, "typical": typical, "max": high},
+                        "settings": {},
+                        "evidence": "A",
+                        "flags": [],
+                        "pre_care": [],
+                        "aftercare": [],
+                    },
+                    "sessions": sessions,
                     "interval_days": {"min": low, "typical": typical, "max": high},
+                    "depths": {},
+                    "reason": "",
+                    "acknowledged_flags": [],
                 }
             ],
             "visits": [],
@@ -287,10 +308,12 @@ def make_session(
 
 def screen_clear(session, **answers):
     """The session screened by its practitioner: consent on file, photos taken, `answers` "yes"."""
+    from treatments.selectors.session_context import session_context
     from treatments.services import recording
 
-    return recording.screen(
-        session,
+    return recording.session_screen(
+        appointment=session,
+        context=session_context(session),
         answers=answers,
         consent_confirmed=True,
         photos_taken=True,

@@ -14,6 +14,7 @@ from treatments.models import (
     ProcedureGap,
     Protocol,
     ProtocolDepth,
+    RecordField,
     ResourceType,
     Room,
     Source,
@@ -59,7 +60,7 @@ class SourceAdmin(CatalogAdmin):
 
 
 @admin.register(ResourceType)
-class ResourceTypeAdmin(admin.ModelAdmin):
+class ResourceTypeAdmin(SimpleHistoryAdmin):
     list_display = ("name", "slug", "kind")
     list_filter = ("kind",)
     search_fields = ("name", "slug")
@@ -84,14 +85,14 @@ class TreatmentAdmin(CatalogAdmin):
     fieldsets = (
         (None, {"fields": ("slug", "name", "kind", "components")}),
         ("Booking", {"fields": ("duration_minutes", "buffer_minutes", "needs", "consent_form")}),
-        ("Care and records", {"fields": ("pre_care", "aftercare", "record_fields")}),
+        ("Care", {"fields": ("pre_care", "aftercare")}),
         PROVENANCE,
     )
 
 
 @admin.register(TreatmentGroup)
 class TreatmentGroupAdmin(CatalogAdmin):
-    list_display = ("name", "slug")
+    list_display = ("name", "slug", "history_condition")
     search_fields = ("name", "slug")
     filter_horizontal = ("members",)
 
@@ -124,10 +125,14 @@ class ProtocolAdmin(CatalogAdmin):
                     ("sessions_min", "sessions_default", "sessions_max"),
                     ("interval_min_days", "interval_typical_days", "interval_max_days"),
                     "maintenance",
+                    "preparation_days",
                 )
             },
         ),
-        ("Suitability and ranking", {"fields": ("fitzpatrick", "preferred_fitzpatrick", "weight")}),
+        (
+            "Suitability and ranking",
+            {"fields": ("fitzpatrick", "preferred_fitzpatrick", "weight", "option_note")},
+        ),
         (
             "Peel settings",
             {
@@ -176,6 +181,19 @@ class ContraindicationRuleAdmin(CatalogAdmin):
             "When and where",
             {"fields": ("timing", "window_days", "until_resolved", "area_limited", "spread_to")},
         ),
+        (
+            "Preparation",
+            {
+                "fields": (
+                    "hold_days",
+                    "hold_days_by_fitzpatrick",
+                    ("lead_days", "lead_moves_start"),
+                    "pre_care",
+                )
+            },
+        ),
+        ("Measured value", {"fields": ("value_below", "critical_below", "critical_text")}),
+        ("Item note", {"fields": ("item_note",)}),
         PROVENANCE,
     )
 
@@ -229,6 +247,36 @@ class ProcedureGapAdmin(CatalogAdmin):
     )
 
 
+@admin.register(RecordField)
+class RecordFieldAdmin(CatalogAdmin):
+    list_display = (
+        "label",
+        "key",
+        "target",
+        "kind",
+        "unit",
+        "safe_min",
+        "safe_max",
+        "linked_to",
+        "order",
+        "active",
+        "customized",
+    )
+    list_filter = ("kind", "linked_to", "treatment", "group", "active", "customized")
+    search_fields = ("key", "label", "treatment__slug", "group__slug", "note")
+    list_select_related = ("treatment", "group")
+    filter_horizontal = ("sources",)
+    fieldsets = (
+        (None, {"fields": (("treatment", "group"), "key", "label", "kind", "unit", "order")}),
+        (
+            "What is accepted",
+            {"fields": ("required", ("min_value", "max_value"), "max_length", "choices", "help_text")},
+        ),
+        ("Safe range", {"fields": (("safe_min", "safe_max"), "linked_to")}),
+        PROVENANCE,
+    )
+
+
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
     extra = 0
@@ -247,7 +295,7 @@ class LocationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(SimpleHistoryAdmin):
     list_display = ("name", "location", "kind", "active")
     list_filter = ("location", "kind", "active")
     search_fields = ("name",)
@@ -255,7 +303,7 @@ class RoomAdmin(admin.ModelAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(SimpleHistoryAdmin):
     list_display = ("name", "location", "kind", "serial_number", "active")
     list_filter = ("location", "kind", "active")
     search_fields = ("name", "serial_number")
@@ -273,7 +321,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(admin.ModelAdmin):
+class PractitionerAdmin(SimpleHistoryAdmin):
     list_display = ("__str__", "active")
     list_filter = ("active",)
     search_fields = ("user__first_name", "user__last_name", "user__username")

@@ -12,6 +12,7 @@ from treatments.models import (
     ProcedureGap,
     Protocol,
     ProtocolDepth,
+    RecordField,
     Treatment,
     TreatmentGroup,
 )
@@ -28,6 +29,7 @@ CATALOG_MODELS = (
     ContraindicationRule,
     PatientRule,
     ProcedureGap,
+    RecordField,
 )
 
 

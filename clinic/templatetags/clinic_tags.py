@@ -24,3 +24,32 @@ def severity_class(severity):
 @register.filter
 def status_class(status):
     return {"ok": "success", "needs_clearance": "warning", "deferred": "secondary"}.get(status, "light")
+
+
+STATUS_LABELS = {
+    "ok": "Ready",
+    "needs_clearance": "Needs clearance",
+    "deferred": "Deferred",
+    "excluded": "Not offered",
+}
+SEVERITY_LABELS = {"absolute": "Absolute", "relative": "Relative", "precaution": "Precaution"}
+# Reason codes that are not condition slugs.
+REASON_LABELS = {"fitzpatrick": "Skin type", "age": "Age", "area": "Area"}
+
+
+@register.filter
+def status_label(status):
+    return STATUS_LABELS.get(str(status), str(status).replace("_", " ").capitalize())
+
+
+@register.filter
+def severity_label(severity):
+    return SEVERITY_LABELS.get(str(severity), str(severity).capitalize())
+
+
+@register.filter
+def reason_label(code, conditions):
+    """A reason's code as a clinician reads it: the condition's name, or what a rule is about."""
+    if code in REASON_LABELS:
+        return REASON_LABELS[code]
+    return lookup(conditions, code).replace("_", " ")

@@ -54,7 +54,7 @@ def test_clinician_plans_around_keloid_tendency_and_admin_moves_a_waiting_window
     expect(page.get_by_text("cleared for")).to_be_visible()
 
     first_window = toxin_day + timedelta(days=rule.window_days)
-    expect(page.get_by_text(f"from {first_window.isoformat()}").first).to_be_visible()
+    expect(page.get_by_text(f"from {first_window.day} {first_window:%b %Y}").first).to_be_visible()
     page.get_by_label("I have read the flags and precautions of the chosen option").first.check()
     page.get_by_role("button", name="Accept plan").click()
     expect(page.get_by_text("Plan version 1 accepted.")).to_be_visible()
@@ -71,4 +71,4 @@ def test_clinician_plans_around_keloid_tendency_and_admin_moves_a_waiting_window
     login(doctor.username)
     page.goto(f"/patients/{patient.pk}/plan/")
     later_window = toxin_day + timedelta(days=rule.window_days + 14)
-    expect(page.get_by_text(f"from {later_window.isoformat()}").first).to_be_visible()
+    expect(page.get_by_text(f"from {later_window.day} {later_window:%b %Y}").first).to_be_visible()

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests import factories
 from treatments.models import Appointment, OutcomeScore, SessionRecord
 from treatments.selectors.availability import clinic_zone
-from treatments.services import recording
+from treatments.selectors.session_context import session_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,7 +71,7 @@ def test_clinician_screens_records_signs_prints_aftercare_and_sees_progress(page
     expect(page.get_by_text("Screening recorded. The session is in progress.")).to_be_visible()
 
     # Procedure: microneedling with PRP on both areas, within the safe ranges.
-    limits, _ = recording.limits(Appointment.objects.get(pk=session.pk))
+    limits = session_context(Appointment.objects.get(pk=session.pk)).limits
     for area, bounds in limits["needle_depth_mm"].items():
         page.locator(f"input[name=depth_{area}]").fill(f"{bounds['min']}")
     assert set(limits["needle_depth_mm"]) >= {"cheeks", "forehead"}

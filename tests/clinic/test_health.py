@@ -6,4 +6,4 @@ from django.urls import reverse
 def test_health_answers_without_login(client):
     response = client.get(reverse("health"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok"}

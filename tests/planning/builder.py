@@ -1,6 +1,6 @@
 """A small catalog, in the engine's plain-data shape, for table-driven engine tests."""
 
-from treatments.engine.planning import prepare_catalog
+from treatments.engine.planning import prepare_catalog, suggest_plan
 
 AREAS = [
     {
@@ -152,6 +152,11 @@ def profile(
         ],
         "cleared": list(cleared),
     }
+
+
+def plan_json(profile, catalog):
+    """The engine's plan in the JSON of plan-api.md, as the command and the API print it."""
+    return suggest_plan(profile, catalog).to_json()
 
 
 def options(plan, treatment=None, item=0):

@@ -1,8 +1,11 @@
 """The booking recheck: may this treatment be done on these areas on `today`?"""
 
+from datetime import date
+
 import pytest
 
 from tests.planning.builder import catalog, profile, rule
+from treatments.engine.plan_results import OptionStatus
 from treatments.engine.planning import check_treatment
 
 RULES = [
@@ -30,9 +33,9 @@ RULES = [
 )
 def test_check_treatment(conditions, treatment, areas, status, earliest):
     verdict = check_treatment(profile(conditions=conditions), catalog(RULES), treatment, areas)
-    assert verdict["status"] == status
-    assert verdict["earliest_start"] == earliest
-    assert bool(verdict["reasons"]) == (status != "ok")
+    assert verdict.status == OptionStatus(status)
+    assert verdict.earliest_start == (date.fromisoformat(earliest) if earliest else None)
+    assert bool(verdict.reasons) == (status != "ok")
 
 
 def test_a_clearance_lets_a_relative_contraindication_through():
@@ -40,11 +43,11 @@ def test_a_clearance_lets_a_relative_contraindication_through():
     verdict = check_treatment(
         profile(conditions=[("anticoagulant",)], cleared=cleared), catalog(RULES), "mn", ["cheeks"]
     )
-    assert verdict["status"] == "ok"
+    assert verdict.status == OptionStatus.OK
 
 
 def test_skin_type_rules_are_skipped_when_the_type_is_unknown():
     data = profile(fitzpatrick=6)
-    assert check_treatment(data, catalog(), "peel_tca_medium", ["cheeks"])["status"] == "excluded"
+    assert check_treatment(data, catalog(), "peel_tca_medium", ["cheeks"]).status == OptionStatus.EXCLUDED
     data["patient"]["fitzpatrick"] = None
-    assert check_treatment(data, catalog(), "peel_tca_medium", ["cheeks"])["status"] == "ok"
+    assert check_treatment(data, catalog(), "peel_tca_medium", ["cheeks"]).status == OptionStatus.OK

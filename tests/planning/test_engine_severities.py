@@ -1,7 +1,6 @@
 import pytest
 
-from tests.planning.builder import catalog, excluded, options, profile, protocol, rule
-from treatments.engine.planning import suggest_plan
+from tests.planning.builder import catalog, excluded, options, plan_json, profile, protocol, rule
 
 
 @pytest.mark.parametrize(
@@ -16,7 +15,7 @@ from treatments.engine.planning import suggest_plan
 )
 def test_each_severity_sets_the_status(severity, until_resolved, status):
     cat = catalog([rule("acne", "mn", severity, until_resolved=until_resolved)])
-    plan = suggest_plan(profile(conditions=[("acne",)]), cat)
+    plan = plan_json(profile(conditions=[("acne",)]), cat)
     if status == "excluded":
         assert not options(plan, "mn")
         assert excluded(plan, "mn")[0]["reasons"] == [
@@ -29,7 +28,7 @@ def test_each_severity_sets_the_status(severity, until_resolved, status):
 
 
 def test_deferral_until_resolved_has_no_start_date():
-    plan = suggest_plan(
+    plan = plan_json(
         profile(conditions=[("acne",)]), catalog([rule("acne", "mn", "absolute", until_resolved=True)])
     )
     option = options(plan, "mn")[0]
@@ -38,7 +37,7 @@ def test_deferral_until_resolved_has_no_start_date():
 
 def test_a_resolved_condition_no_longer_blocks():
     cat = catalog([rule("acne", "mn", "absolute", until_resolved=True)])
-    plan = suggest_plan(profile(conditions=[("acne", [], "2026-01-01", "2026-06-01")]), cat)
+    plan = plan_json(profile(conditions=[("acne", [], "2026-01-01", "2026-06-01")]), cat)
     assert options(plan, "mn")[0]["status"] == "ok"
 
 
@@ -47,7 +46,7 @@ def test_a_clearance_lifts_a_relative_rule_and_says_who_cleared_it():
     cleared = [
         {"treatment": "mn", "condition": "anticoagulant", "reason": "prescriber agreed", "by": "dr.lee"}
     ]
-    option = options(suggest_plan(profile(conditions=[("anticoagulant",)], cleared=cleared), cat), "mn")[0]
+    option = options(plan_json(profile(conditions=[("anticoagulant",)], cleared=cleared), cat), "mn")[0]
     assert option["status"] == "ok"
     assert "Cleared by dr.lee: prescriber agreed" in option["flags"][0]["text"]
 
@@ -55,27 +54,27 @@ def test_a_clearance_lifts_a_relative_rule_and_says_who_cleared_it():
 def test_a_clearance_does_not_lift_an_absolute_rule():
     cat = catalog([rule("keloid", "mn", "absolute")])
     cleared = [{"treatment": "mn", "condition": "keloid", "reason": "asked", "by": "x"}]
-    assert not options(suggest_plan(profile(conditions=[("keloid",)], cleared=cleared), cat), "mn")
+    assert not options(plan_json(profile(conditions=[("keloid",)], cleared=cleared), cat), "mn")
 
 
 def test_combinations_carry_the_rules_of_their_components_and_groups():
     cat = catalog([rule("anticoagulant", "prp_face", "relative"), rule("keloid", "mnf", "absolute")])
-    plan = suggest_plan(profile(conditions=[("anticoagulant",)]), cat)
+    plan = plan_json(profile(conditions=[("anticoagulant",)]), cat)
     assert options(plan, "mn_prp")[0]["status"] == "needs_clearance"
     assert options(plan, "mn")[0]["status"] == "ok"
-    plan = suggest_plan(profile(conditions=[("keloid",)]), cat)
+    plan = plan_json(profile(conditions=[("keloid",)]), cat)
     assert {e["treatment"] for e in excluded(plan)} == {"mn", "mn_prp"}
 
 
 def test_the_strictest_rule_decides_and_every_reason_is_reported():
     cat = catalog([rule("keloid", "mn", "absolute"), rule("smoking", "mnf", "relative")])
-    plan = suggest_plan(profile(conditions=[("keloid",), ("smoking",)]), cat)
+    plan = plan_json(profile(conditions=[("keloid",), ("smoking",)]), cat)
     assert {r["code"] for r in excluded(plan, "mn")[0]["reasons"]} == {"keloid", "smoking"}
 
 
 @pytest.mark.parametrize(("skin_type", "offered"), [(4, True), (5, False)])
 def test_protocol_skin_types(skin_type, offered):
-    plan = suggest_plan(profile(fitzpatrick=skin_type), catalog())
+    plan = plan_json(profile(fitzpatrick=skin_type), catalog())
     assert bool(options(plan, "peel_tca_medium")) is offered
     if not offered:
         assert excluded(plan, "peel_tca_medium")[0]["reasons"][0]["code"] == "fitzpatrick"
@@ -95,7 +94,7 @@ def test_patient_rules_on_skin_type(skin_type, status):
             }
         ]
     )
-    assert options(suggest_plan(profile(fitzpatrick=skin_type), cat), "peel_sal")[0]["status"] == status
+    assert options(plan_json(profile(fitzpatrick=skin_type), cat), "peel_sal")[0]["status"] == status
 
 
 @pytest.mark.parametrize(("birth_date", "status"), [("2008-11-23", "needs_clearance"), ("2008-11-22", "ok")])
@@ -112,24 +111,24 @@ def test_age_rules_count_birthdays(birth_date, status):
             }
         ]
     )
-    assert options(suggest_plan(profile(birth_date=birth_date), cat), "mn")[0]["status"] == status
+    assert options(plan_json(profile(birth_date=birth_date), cat), "mn")[0]["status"] == status
 
 
 def test_a_concern_with_no_protocol_says_what_to_do():
-    plan = suggest_plan(profile(concerns=[{"concern": "hair", "areas": ["scalp"]}]), catalog())
+    plan = plan_json(profile(concerns=[{"concern": "hair", "areas": ["scalp"]}]), catalog())
     item = plan["items"][0]
     assert item["options"] == [] and item["notes"] == ["Refer to a dermatologist."]
 
 
 def test_when_everything_is_excluded_a_physician_must_review():
     cat = catalog([rule("pregnancy", "mnf", "absolute"), rule("pregnancy", "peels", "absolute")])
-    item = suggest_plan(profile(conditions=[("pregnancy",)]), cat)["items"][0]
+    item = plan_json(profile(conditions=[("pregnancy",)]), cat)["items"][0]
     assert item["options"] == []
     assert "a physician must review" in item["notes"][0]
 
 
 def test_options_are_ranked_by_evidence_weight_and_preferred_skin_type():
-    ranked = [o["treatment"] for o in options(suggest_plan(profile(), catalog()))]
+    ranked = [o["treatment"] for o in options(plan_json(profile(), catalog()))]
     assert ranked == ["mn_prp", "mn", "peel_tca_medium", "peel_sal"]
     preferred = catalog(
         protocols=[
@@ -137,11 +136,11 @@ def test_options_are_ranked_by_evidence_weight_and_preferred_skin_type():
             protocol("peel_tca_medium", evidence="B", weight=0.2),
         ]
     )
-    assert [o["treatment"] for o in options(suggest_plan(profile(fitzpatrick=5), preferred))] == [
+    assert [o["treatment"] for o in options(plan_json(profile(fitzpatrick=5), preferred))] == [
         "peel_sal",
         "peel_tca_medium",
     ]
-    assert [o["treatment"] for o in options(suggest_plan(profile(fitzpatrick=2), preferred))] == [
+    assert [o["treatment"] for o in options(plan_json(profile(fitzpatrick=2), preferred))] == [
         "peel_tca_medium",
         "peel_sal",
     ]

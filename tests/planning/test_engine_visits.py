@@ -1,17 +1,26 @@
-from tests.planning.builder import catalog, profile, protocol
-from treatments.engine.planning import layout_visits, suggest_plan
+from datetime import date
+
+from tests.planning.builder import catalog, plan_json, profile, protocol
+from treatments.engine import planning
+from treatments.engine.plan_results import IntervalDays, Series
 
 GAP = {"from": "peels", "to": "mnf", "min_days": 14, "recommended_days": 14}
 
 
 def series(treatment, areas, start="2026-11-22", sessions=3, typical=28, maximum=42):
-    return {
-        "treatment": treatment,
-        "areas": areas,
-        "sessions": sessions,
-        "interval_days": {"min": 14, "typical": typical, "max": maximum},
-        "earliest_start": start,
-    }
+    return Series(
+        treatment=treatment,
+        areas=tuple(areas),
+        sessions=sessions,
+        interval_days=IntervalDays(min=14, typical=typical, max=maximum),
+        earliest_start=date.fromisoformat(start),
+    )
+
+
+def layout_visits(series, catalog, *, today):
+    """The visits in the JSON of plan-api.md."""
+    laid_out = planning.layout_visits(series, catalog, today=date.fromisoformat(today))
+    return [visit.to_json() for visit in laid_out]
 
 
 def test_a_series_is_laid_out_at_its_typical_interval_within_its_maximum():
@@ -60,6 +69,6 @@ def test_a_deferred_series_starts_on_its_earliest_date():
 
 
 def test_suggested_visits_use_the_first_schedulable_option():
-    plan = suggest_plan(profile(), catalog(protocols=[protocol("mn", evidence="A"), protocol("peel_sal")]))
+    plan = plan_json(profile(), catalog(protocols=[protocol("mn", evidence="A"), protocol("peel_sal")]))
     assert plan["visits"][0]["procedures"] == [{"treatment": "mn", "areas": ["cheeks"], "session": 1}]
     assert len(plan["visits"]) == 3

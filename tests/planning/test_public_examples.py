@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.contract import ITEM_KEYS, OPTION_KEYS, VISIT_KEYS
+from tests.contract import ITEM_ADDED_KEYS, ITEM_KEYS, OPTION_ADDED_KEYS, OPTION_KEYS, VISIT_KEYS
 from treatments.engine.planning import prepare_catalog, suggest_plan, validate_profile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def _plan(seed, *, fitzpatrick=2, concerns=None, conditions=()):
         "conditions": list(conditions),
     }
     assert validate_profile(profile, seed) == []
-    return suggest_plan(profile, seed)
+    return suggest_plan(profile, seed).to_json()
 
 
 def test_1_microneedling_offered_now_for_cheek_scars(seed):
@@ -134,6 +134,6 @@ def test_the_plan_has_the_contract_shape(seed):
     plan = _plan(seed)
     assert set(plan) == {"today", "items", "visits"}
     item = plan["items"][0]
-    assert set(item) == ITEM_KEYS
-    assert set(item["options"][0]) == OPTION_KEYS
+    assert set(item) == ITEM_KEYS | ITEM_ADDED_KEYS
+    assert set(item["options"][0]) == OPTION_KEYS | OPTION_ADDED_KEYS
     assert set(plan["visits"][0]) == VISIT_KEYS

@@ -1,5 +1,5 @@
 from tests.planning.builder import catalog, profile, rule
-from treatments.engine.screening import checklist, evaluate
+from treatments.engine.screening import ScreeningOutcome, checklist, evaluate
 
 RULES = [
     rule("acne", "mn", "absolute", until_resolved=True, area=True),
@@ -21,17 +21,17 @@ def test_the_checklist_asks_about_every_condition_that_would_stop_the_treatment(
 
 def test_a_yes_that_raises_an_absolute_contraindication_stops_the_session():
     result = evaluate(profile(), catalog(RULES), "mn", ["cheeks"], {"sunburn": True, "acne": False})
-    assert result["stop"] is True
-    assert [r["code"] for r in result["reasons"]] == ["sunburn"]
-    assert result["records"] == [{"condition": "sunburn", "areas": [], "since": "2026-11-22", "until": None}]
+    assert result.stop is True
+    assert [r.code for r in result.reasons] == ["sunburn"]
+    assert result.findings == ({"condition": "sunburn", "areas": [], "since": "2026-11-22", "until": None},)
 
 
 def test_all_no_goes_on():
     result = evaluate(profile(), catalog(RULES), "mn", ["cheeks"], {"sunburn": False, "acne": False})
-    assert result == {"stop": False, "reasons": [], "records": []}
+    assert result == ScreeningOutcome(stop=False, reasons=(), findings=())
 
 
 def test_a_cleared_relative_contraindication_does_not_stop():
     cleared = [{"treatment": "mn", "condition": "anticoagulant", "reason": "agreed", "by": "dr"}]
     result = evaluate(profile(cleared=cleared), catalog(RULES), "mn", ["cheeks"], {"anticoagulant": True})
-    assert result["stop"] is False
+    assert result.stop is False

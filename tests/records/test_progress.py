@@ -12,6 +12,7 @@ from django.utils import timezone
 from tests import factories
 from treatments.models import Appointment
 from treatments.selectors.progress import concern_scores, plan_progress
+from treatments.selectors.session_context import session_context
 from treatments.services import recording
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +21,15 @@ pytestmark = pytest.mark.django_db
 def done(session, **values):
     by = session.practitioner.user
     factories.screen_clear(session)
-    recording.save_procedure(session, values=values or {"passes": 2}, notes="", confirmations={}, by=by)
-    return recording.sign(session, aftercare_given=True, by=by)
+    recording.procedure_save(
+        appointment=session,
+        context=session_context(session),
+        values=values or {"passes": 2},
+        notes="",
+        confirmations={},
+        by=by,
+    )
+    return recording.record_sign(appointment=session, aftercare_given=True, by=by)
 
 
 def test_signing_a_session_moves_the_plans_progress_on():
@@ -56,8 +64,8 @@ def test_scores_make_one_series_per_concern_in_session_order():
     sooner = factories.make_session(patient=patient, practitioner=practitioner, consent=False)
     for session, score in ((later, 6), (sooner, 3)):
         factories.screen_clear(session)
-        recording.save_outcomes(
-            session, scores={scars: (score, score - 1), pores: (1, None)}, by=practitioner.user
+        recording.outcomes_save(
+            appointment=session, scores={scars: (score, score - 1), pores: (1, None)}, by=practitioner.user
         )
     series = {s["label"]: s for s in concern_scores(patient)}
     assert series["Atrophic acne scars"]["clinician"] == [3, 6]

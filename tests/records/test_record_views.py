@@ -8,6 +8,7 @@ from PIL import Image
 
 from tests import factories
 from treatments.models import SessionPhoto, SessionRecord
+from treatments.selectors.session_context import session_context
 from treatments.services import recording
 
 pytestmark = pytest.mark.django_db
@@ -37,12 +38,10 @@ def screened(client, session):
 
 
 def screening_post(session, **answers):
-    questions = recording.checklist(session)
-    data = {f"q_{q['condition']}": "no" for q in questions}
+    context = session_context(session)
+    data = {f"q_{q['condition']}": "no" for q in context.checklist}
     # The factory's random age may add a precaution (under 22 for microneedling): followed.
-    data.update(
-        {f"p_{flag['code']}": "yes" for flag in recording.precautions(recording.verdict_today(session))}
-    )
+    data.update({f"p_{flag['code']}": "yes" for flag in context.precautions})
     data.update({f"q_{slug}": value for slug, value in answers.items()})
     data.update({"consent_confirmed": "on", "photos_taken": "yes", "new_medications": ""})
     return data
@@ -84,7 +83,7 @@ def test_an_unanswered_question_is_refused_and_the_answers_kept(clinician_client
 
 def test_an_out_of_range_depth_asks_for_a_reason_and_keeps_the_input(clinician_client, session):
     screened(clinician_client, session)
-    limits, _ = recording.limits(session)
+    limits = session_context(session).limits
     too_deep = limits["needle_depth_mm"]["cheeks"]["max"] + 0.5
     data = {
         "device": "Pen 1",
@@ -125,8 +124,15 @@ def test_an_expired_cartridge_is_refused(clinician_client, session):
 def test_editing_a_signed_record_is_refused(clinician_client, session):
     by = session.practitioner.user
     factories.screen_clear(session)
-    recording.save_procedure(session, values={"passes": 2}, notes="", confirmations={}, by=by)
-    recording.sign(session, aftercare_given=True, by=by)
+    recording.procedure_save(
+        appointment=session,
+        context=session_context(session),
+        values={"passes": 2},
+        notes="",
+        confirmations={},
+        by=by,
+    )
+    recording.record_sign(appointment=session, aftercare_given=True, by=by)
 
     response = clinician_client.post(
         reverse("treatments:record_procedure", args=[session.pk]), {"passes": "5"}

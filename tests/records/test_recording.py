@@ -5,7 +5,9 @@ from django.core.exceptions import ValidationError
 
 from patients.models import ConditionRecord
 from tests import factories
+from treatments.engine import record_rules
 from treatments.models import Addendum, Appointment, SessionRecord
+from treatments.selectors.session_context import session_context
 from treatments.services import recording
 
 pytestmark = pytest.mark.django_db
@@ -16,12 +18,18 @@ NO = {}
 def screen(session, answers=NO, **kwargs):
     by = kwargs.pop("by", None) or session.practitioner.user
     options = {"consent_confirmed": True, "photos_taken": True, "new_medications": ""} | kwargs
-    return recording.screen(session, answers=answers, by=by, **options)
+    return recording.session_screen(
+        appointment=session, context=session_context(session), answers=answers, by=by, **options
+    )
+
+
+def save_procedure(session, **kwargs):
+    return recording.procedure_save(appointment=session, context=session_context(session), **kwargs)
 
 
 def test_the_checklist_comes_from_the_catalog_rules():
     session = factories.make_session(treatment_slug="mn")
-    questions = {q["condition"]: q for q in recording.checklist(session)}
+    questions = {q["condition"]: q for q in session_context(session).checklist}
     assert questions["active_infection"]["severity"] == "absolute"
     assert "treated area" in questions["active_infection"]["question"]
     assert "herpes_simplex_active" in questions
@@ -75,13 +83,11 @@ def test_a_depth_above_the_plans_range_needs_a_reason():
     values = {"needle_depth_mm": {"cheeks": 2.5}, "passes": 3}
 
     with pytest.raises(ValidationError) as refused:
-        recording.save_procedure(
-            session, values=values, notes="", confirmations={}, by=session.practitioner.user
-        )
+        save_procedure(session, values=values, notes="", confirmations={}, by=session.practitioner.user)
     assert "above the safe maximum of 2 mm" in refused.value.message_dict["needle_depth_mm.cheeks"][0]
     assert SessionRecord.objects.get(appointment=session).values == {}
 
-    record = recording.save_procedure(
+    record = save_procedure(
         session,
         values=values,
         notes="",
@@ -94,11 +100,12 @@ def test_a_depth_above_the_plans_range_needs_a_reason():
 
 def test_without_a_plan_the_catalogs_widest_range_for_the_area_applies():
     session = factories.make_session()
-    limits, planned = recording.limits(session)
-    assert planned == {}
-    cheeks = limits["needle_depth_mm"]["cheeks"]
+    context = session_context(session)
+    assert context.planned_depths == {}
+    cheeks = context.limits["needle_depth_mm"]["cheeks"]
     assert cheeks["max"] >= 2.0
-    assert recording.record_rules.out_of_range({"needle_depth_mm": {"cheeks": cheeks["max"] + 0.5}}, limits)
+    too_deep = {"needle_depth_mm": {"cheeks": cheeks["max"] + 0.5}}
+    assert record_rules.out_of_range(too_deep, context.limits, fields=context.record_fields)
 
 
 def test_signing_locks_the_record_and_completes_the_session():
@@ -106,21 +113,21 @@ def test_signing_locks_the_record_and_completes_the_session():
     screen(session)
     by = session.practitioner.user
     with pytest.raises(ValidationError):
-        recording.sign(session, aftercare_given=True, by=by)  # nothing recorded yet
-    recording.save_procedure(session, values={"passes": 2}, notes="Even erythema", confirmations={}, by=by)
+        recording.record_sign(appointment=session, aftercare_given=True, by=by)  # nothing recorded yet
+    save_procedure(session, values={"passes": 2}, notes="Even erythema", confirmations={}, by=by)
     with pytest.raises(ValidationError) as refused:
-        recording.sign(session, aftercare_given=False, by=by)
+        recording.record_sign(appointment=session, aftercare_given=False, by=by)
     assert "aftercare_given" in refused.value.message_dict
 
-    record = recording.sign(session, aftercare_given=True, by=by)
+    record = recording.record_sign(appointment=session, aftercare_given=True, by=by)
     session.refresh_from_db()
     assert session.status == Appointment.Status.COMPLETED
     assert record.signed_by == by and record.aftercare_given == session.treatment.aftercare_lines()
 
     with pytest.raises(ValidationError, match="signed"):
-        recording.save_procedure(session, values={"passes": 9}, notes="", confirmations={}, by=by)
+        save_procedure(session, values={"passes": 9}, notes="", confirmations={}, by=by)
     with pytest.raises(ValidationError, match="signed"):
-        recording.sign(session, aftercare_given=True, by=by)
+        recording.record_sign(appointment=session, aftercare_given=True, by=by)
     assert SessionRecord.objects.get(pk=record.pk).values == {"passes": 2}
 
 
@@ -128,15 +135,15 @@ def test_a_correction_after_signing_is_an_addendum_with_who_when_and_why():
     session = factories.make_session()
     by = session.practitioner.user
     screen(session)
-    record = recording.save_procedure(session, values={"passes": 2}, notes="", confirmations={}, by=by)
+    record = save_procedure(session, values={"passes": 2}, notes="", confirmations={}, by=by)
     with pytest.raises(ValidationError, match="not signed"):
-        recording.add_addendum(record, text="x", reason="y", by=by)
-    recording.sign(session, aftercare_given=True, by=by)
+        recording.addendum_add(record=record, text="x", reason="y", by=by)
+    recording.record_sign(appointment=session, aftercare_given=True, by=by)
     with pytest.raises(ValidationError) as refused:
-        recording.add_addendum(record, text="Passes were 3", reason="", by=by)
+        recording.addendum_add(record=record, text="Passes were 3", reason="", by=by)
     assert "reason" in refused.value.message_dict
 
-    addendum = recording.add_addendum(record, text="Passes were 3", reason="Miscounted", by=by)
+    addendum = recording.addendum_add(record=record, text="Passes were 3", reason="Miscounted", by=by)
     assert Addendum.objects.get(pk=addendum.pk).author == by
     assert addendum.created_at is not None
     record.refresh_from_db()

@@ -52,7 +52,7 @@ def test_a_busy_practitioner_falls_back_to_another(clinic):
 def test_booking_the_proposal_books_everything(clinic):
     plan = accepted_plan(PatientFactory(), sessions=3)
     proposal, _ = booking.propose_plan(plan)
-    booked = booking.book_plan(plan, proposal, by=factories.front_desk())
+    booked = booking.plan_book(plan=plan, choices=proposal, by=factories.front_desk())
     assert len(booked) == 3
     assert set(Appointment.objects.filter(plan=plan).values_list("planned_session__session", flat=True)) == {
         1,
@@ -70,8 +70,8 @@ def test_plan_booking_is_all_or_nothing(clinic):
     proposal, _ = booking.propose_plan(plan)
     third = proposal[2][1]
     # Someone else takes the practitioner at the third session's time before the desk confirms.
-    booking.book(
-        booking.BookingRequest(
+    booking.session_book(
+        request=booking.BookingRequest(
             patient=PatientFactory(),
             treatment=factories.treatment("peel_salicylic"),
             areas=factories.areas("forehead"),
@@ -81,7 +81,7 @@ def test_plan_booking_is_all_or_nothing(clinic):
         by=factories.front_desk(),
     )
     with pytest.raises(booking.Conflict):
-        booking.book_plan(plan, proposal, by=factories.front_desk())
+        booking.plan_book(plan=plan, choices=proposal, by=factories.front_desk())
     assert not Appointment.objects.filter(plan=plan).exists()
 
 
@@ -97,7 +97,7 @@ def test_a_rule_failure_names_the_session_and_books_nothing(clinic):
         slot.devices,
     )
     with pytest.raises(ValidationError) as excinfo:
-        booking.book_plan(plan, [proposal[0], (session, too_soon)], by=factories.front_desk())
+        booking.plan_book(plan=plan, choices=[proposal[0], (session, too_soon)], by=factories.front_desk())
     assert excinfo.value.messages[0].startswith("Visit 2, Microneedling:")
     assert not Appointment.objects.filter(plan=plan).exists()
 
@@ -105,7 +105,7 @@ def test_a_rule_failure_names_the_session_and_books_nothing(clinic):
 def test_after_a_partial_booking_the_rest_follows_the_booked_session(clinic):
     plan = accepted_plan(PatientFactory(), sessions=3)
     proposal, _ = booking.propose_plan(plan)
-    booking.book_plan(plan, proposal[:1], by=factories.front_desk())
+    booking.plan_book(plan=plan, choices=proposal[:1], by=factories.front_desk())
     rest, problem = booking.propose_plan(plan)
     assert problem is None
     assert [s.session for s, _ in rest] == [2, 3]
@@ -142,5 +142,5 @@ def test_proposals_do_not_double_book_sessions_of_the_same_visit(clinic):
     (_, first), (_, second) = proposal
     assert first.local_day == second.local_day == MONDAY
     assert second.start >= first.blocked_until or first.start >= second.blocked_until
-    booking.book_plan(plan, proposal, by=factories.front_desk())
+    booking.plan_book(plan=plan, choices=proposal, by=factories.front_desk())
     assert Appointment.objects.filter(plan=plan).count() == 2

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests import factories
 from tests.factories import PatientFactory, make_accepted_plan
-from treatments.models import Appointment
+from treatments.models import Appointment, Practitioner, Treatment, WorkingHours
 from treatments.services import booking
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +32,8 @@ def clinic():
 
 
 def book(doctor, start, patient=None, treatment="mn", areas=("cheeks",)):
-    return booking.book(
-        booking.BookingRequest(
+    return booking.session_book(
+        request=booking.BookingRequest(
             patient=patient or PatientFactory(),
             treatment=factories.treatment(treatment),
             areas=factories.areas(*areas),
@@ -204,21 +204,28 @@ def test_htmx_slot_search_returns_only_the_list(front_desk_client, clinic):
     assert "<html" not in response.content.decode() and "Free times" in response.content.decode()
 
 
+def confirmed(rows, **changes):
+    """The proposal formset as the page posts it; `changes`: {"0-practitioner": value, ...}."""
+    data = {"proposal-TOTAL_FORMS": len(rows), "proposal-INITIAL_FORMS": len(rows)}
+    for n, row in enumerate(rows):
+        for field in row["form"]:
+            value = field.value()
+            data[f"proposal-{n}-{field.name}"] = "" if value is None else value
+    data.update({f"proposal-{key}": value for key, value in changes.items()})
+    return data
+
+
 def test_front_desk_books_a_whole_plan_in_one_step(front_desk_client, clinic):
     patient = PatientFactory(last_name="Planned")
     plan = make_accepted_plan(patient, sessions=3, start=next_monday())
     page = front_desk_client.get(reverse("treatments:plan_book", args=[plan.pk]))
     assert page.status_code == 200
     assert len(page.context["rows"]) == 3
-    form = {"csrfmiddlewaretoken": "x", "session": []}
-    for row in page.context["rows"]:
-        key = str(row["session"].pk)
-        form["session"].append(key)
-        form[f"start-{key}"] = row["slot"].start.isoformat()
-        form[f"practitioner-{key}"] = row["slot"].practitioner
-        form[f"room-{key}"] = row["slot"].room or ""
-        form[f"devices-{key}"] = ",".join(str(d) for d in row["slot"].devices)
-    response = front_desk_client.post(reverse("treatments:plan_book", args=[plan.pk]), form)
+    html = page.content.decode()
+    assert 'name="proposal-TOTAL_FORMS"' in html and 'name="proposal-2-start"' in html
+    response = front_desk_client.post(
+        reverse("treatments:plan_book", args=[plan.pk]), confirmed(page.context["rows"])
+    )
     assert response.status_code == 302
     assert Appointment.objects.filter(plan=plan).count() == 3
     patient_page = front_desk_client.get(reverse("patients:detail", args=[patient.pk]))
@@ -231,12 +238,7 @@ def test_a_stale_plan_proposal_books_nothing(front_desk_client, clinic):
     page = front_desk_client.get(reverse("treatments:plan_book", args=[plan.pk]))
     rows = page.context["rows"]
     book(doctor, rows[1]["slot"].start, treatment="peel_salicylic", areas=("forehead",))
-    form = {"session": [str(r["session"].pk) for r in rows]}
-    for row in rows:
-        key = str(row["session"].pk)
-        form[f"start-{key}"] = row["slot"].start.isoformat()
-        form[f"practitioner-{key}"] = row["slot"].practitioner
-    response = front_desk_client.post(reverse("treatments:plan_book", args=[plan.pk]), form)
+    response = front_desk_client.post(reverse("treatments:plan_book", args=[plan.pk]), confirmed(rows))
     assert response.status_code == 409
     assert not Appointment.objects.filter(plan=plan).exists()
     assert len(response.context["rows"]) == 2
@@ -268,9 +270,73 @@ def test_malformed_parameters_never_cause_a_server_error(front_desk_client, clin
 
 def test_a_proposal_naming_an_unknown_practitioner_books_nothing(front_desk_client, clinic):
     plan = make_accepted_plan(PatientFactory(), sessions=1, start=next_monday())
-    row = front_desk_client.get(reverse("treatments:plan_book", args=[plan.pk])).context["rows"][0]
-    key = str(row["session"].pk)
-    form = {"session": [key], f"start-{key}": row["slot"].start.isoformat(), f"practitioner-{key}": "999999"}
+    rows = front_desk_client.get(reverse("treatments:plan_book", args=[plan.pk])).context["rows"]
+    form = confirmed(rows, **{"0-practitioner": "999999"})
     response = front_desk_client.post(reverse("treatments:plan_book", args=[plan.pk]), form)
     assert response.status_code == 400
     assert not Appointment.objects.filter(plan=plan).exists()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"0-session": "999999"},  # a session of another plan, or one booked since
+        {"0-start": "not a time"},
+        {"0-practitioner": "x"},
+        {"TOTAL_FORMS": "", "INITIAL_FORMS": ""},  # no formset at all
+    ],
+)
+def test_a_tampered_or_out_of_date_proposal_asks_to_confirm_again(front_desk_client, clinic, changes):
+    plan = make_accepted_plan(PatientFactory(), sessions=2, start=next_monday())
+    rows = front_desk_client.get(reverse("treatments:plan_book", args=[plan.pk])).context["rows"]
+    response = front_desk_client.post(
+        reverse("treatments:plan_book", args=[plan.pk]), confirmed(rows, **changes)
+    )
+    assert response.status_code == 400
+    assert "The proposal is out of date" in response.content.decode()
+    assert len(response.context["rows"]) == 2  # the new proposal
+    assert not Appointment.objects.filter(plan=plan).exists()
+
+
+def test_confirming_an_empty_proposal_books_nothing(front_desk_client, clinic):
+    plan = make_accepted_plan(PatientFactory(), sessions=1, start=next_monday())
+    response = front_desk_client.post(reverse("treatments:plan_book", args=[plan.pk]), confirmed([]))
+    assert response.status_code == 400
+    assert "Nothing left to book in this plan." in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def _practitioner_numbered_like(user, location, *, besides):
+    """A qualified practitioner at `location`, other than `besides`, whose primary key is `user`'s id."""
+    decoy = Practitioner.objects.filter(pk=user.pk).exclude(pk=besides.pk).first()
+    if decoy is None:
+        decoy = Practitioner.objects.create(pk=user.pk, user=factories.clinician())
+        decoy.treatments.set(Treatment.objects.all())
+        WorkingHours.objects.bulk_create(
+            WorkingHours(practitioner=decoy, location=location, weekday=d, starts=time(9), ends=time(17))
+            for d in range(5)
+        )
+    return decoy
+
+
+def test_the_plan_is_proposed_with_the_patients_preferred_practitioner(front_desk_client, clinic):
+    # The patient's preferred practitioner is a User: it was once looked up as a Practitioner id,
+    # which picked whoever had that number.
+    location, _ = clinic
+    user = factories.clinician()
+    preferred = factories.make_practitioner(location, user=user, days=range(5))
+    if preferred.pk == user.pk:  # the numbers happen to match: give the practitioner another user
+        user = factories.clinician()
+        preferred.user = user
+        preferred.save()
+    decoy = _practitioner_numbered_like(user, location, besides=preferred)
+    assert decoy != preferred and decoy.pk == user.pk
+    patient = PatientFactory(preferred_practitioner=user)
+    plan = make_accepted_plan(patient, sessions=2, start=next_monday())
+    page = front_desk_client.get(reverse("treatments:plan_book", args=[plan.pk]))
+    assert page.context["practitioner"] == preferred
+    assert {row["slot"].practitioner for row in page.context["rows"]} == {preferred.pk}
+    chosen = front_desk_client.get(
+        reverse("treatments:plan_book", args=[plan.pk]), {"practitioner": decoy.pk}
+    )
+    assert chosen.context["practitioner"] == decoy

@@ -14,6 +14,7 @@ CATALOG_MODELS = [
     "contraindicationrule",
     "patientrule",
     "proceduregap",
+    "recordfield",
     "source",
 ]
 

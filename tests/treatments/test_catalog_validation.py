@@ -11,6 +11,7 @@ from treatments.models import (
     ProcedureGap,
     Protocol,
     ProtocolDepth,
+    RecordField,
     Treatment,
     TreatmentGroup,
 )
@@ -123,3 +124,36 @@ def test_procedure_gap_needs_both_ends_and_ordered_days():
     treatment = Treatment.objects.get(slug="mn")
     errors = _errors(ProcedureGap(from_treatment=treatment, min_days=14, recommended_days=7))
     assert {"to_treatment", "recommended_days"} <= set(errors)
+
+
+def _record_field(**overrides):
+    if isinstance(overrides.get("treatment"), str):
+        overrides["treatment"] = Treatment.objects.get(slug=overrides["treatment"])
+    values = {"group": TreatmentGroup.objects.get(slug="peels"), "key": "peel_minutes", "label": "Peel time"}
+    return RecordField(**{"kind": "integer", **values, **overrides})
+
+
+def test_a_valid_record_field_passes():
+    _record_field(min_value=0, max_value=30, safe_max=10, unit="min").full_clean()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"kind": "choice"}, "choices"),
+        ({"kind": "choice", "choices": [["a", "A"], ["a", "Again"]]}, "choices"),
+        ({"choices": [["a", "A"]]}, "choices"),
+        ({"kind": "text", "safe_max": 3}, "safe_max"),
+        ({"safe_min": 5, "safe_max": 3}, "safe_max"),
+        ({"min_value": 5, "max_value": 3}, "max_value"),
+        ({"max_length": 10}, "max_length"),
+        ({"kind": "text", "linked_to": "needle_depth_mm"}, "linked_to"),
+        ({"linked_to": "peel_agent"}, "linked_to"),
+        ({"key": "notes"}, "key"),
+        ({"key": "depth_cheeks"}, "key"),
+        ({"key": "layers"}, "key"),  # the peels already record layers
+        ({"treatment": "mn"}, "treatment"),  # a treatment and a group
+    ],
+)
+def test_record_field_validation(overrides, field):
+    assert field in _errors(_record_field(**overrides))

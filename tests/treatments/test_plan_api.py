@@ -32,8 +32,11 @@ def test_invalid_profile_is_a_400_with_the_messages(clinician_client):
     assert any(message.startswith("conditions[0].until") for message in response.json()["errors"])
 
 
-def test_front_desk_and_anonymous_are_refused(client, front_desk_client):
-    assert client.post(URL, PROFILE, content_type="application/json").status_code == 403
+def test_anonymous_is_asked_to_authenticate(client):
+    assert client.post(URL, PROFILE, content_type="application/json").status_code == 401
+
+
+def test_front_desk_is_refused(front_desk_client):
     assert front_desk_client.post(URL, PROFILE, content_type="application/json").status_code == 403
 
 

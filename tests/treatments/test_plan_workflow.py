@@ -7,6 +7,7 @@ from django.urls import reverse
 from patients.models import ConsentForm, PatientConsent
 from tests import factories
 from tests.factories import ConcernFactory, ConditionRecordFactory, PatientFactory
+from treatments.engine.plan_results import OptionStatus
 from treatments.models import Clearance, Plan, PlannedSession, Treatment
 
 pytestmark = pytest.mark.django_db
@@ -31,21 +32,26 @@ def _page(client, patient):
 
 
 def _accept_data(response, **extra):
-    context = response.context
-    data = {"stamp": context["stamp"], "profile_today": context["profile"]["today"]}
-    for row in context["rows"]:
-        i = row["index"]
-        data[f"item-{i}-option"] = row["selected"]
-        data[f"item-{i}-ack"] = "on"
+    """What the page posts as shown (the default option of each item), with the precautions read."""
+    formset = response.context["formset"]
+    data = {"basis": formset.basis}
+    data.update({formset.add_prefix(name): value for name, value in formset.management_form.initial.items()})
+    for form in formset:
+        data[form.add_prefix("option")] = form.selected
+        data[form.add_prefix("acknowledged")] = "on"
     data.update(extra)
     return data
 
 
+def _items(response):
+    return [form.item for form in response.context["formset"]]
+
+
 def test_clinician_sees_options_for_each_concern(clinician_client, patient):
     response = _page(clinician_client, patient)
-    rows = response.context["rows"]
-    assert rows[0]["item"]["concern"] == "acne_scars_atrophic"
-    assert any(o["treatment"] in {"mn", "mn_prp"} for o in rows[0]["item"]["options"])
+    items = _items(response)
+    assert items[0].concern == "acne_scars_atrophic"
+    assert any(o.treatment in {"mn", "mn_prp"} for o in items[0].options)
     assert "Proposed visits" in response.content.decode()
 
 
@@ -83,6 +89,8 @@ def test_sessions_outside_the_protocol_need_a_reason(clinician_client, patient):
     response = clinician_client.post(url, _accept_data(response, **{"item-0-sessions": "20"}))
     assert response.status_code == 400
     assert "outside the protocol's range" in response.content.decode()
+    problems = response.context["formset"].forms[0].problems()
+    assert any(p.startswith("Give a reason: the number of sessions is outside") for p in problems)
     assert 'value="20"' in response.content.decode()
     assert not Plan.objects.exists()
     data = _accept_data(
@@ -95,7 +103,7 @@ def test_sessions_outside_the_protocol_need_a_reason(clinician_client, patient):
 def test_a_stale_page_is_not_accepted(clinician_client, patient):
     _sign_all_consents(patient)
     response = _page(clinician_client, patient)
-    data = _accept_data(response, stamp="00000000-0000-0000-0000-000000000000")
+    data = _accept_data(response, basis="built-on-another-catalog")
     response = clinician_client.post(response.request["PATH_INFO"], data)
     assert "changed since this page was opened" in response.content.decode()
     assert not Plan.objects.exists()
@@ -127,18 +135,18 @@ def test_closing_needs_a_reason(clinician_client, patient):
 def test_clearance_turns_a_relative_contraindication_into_an_option(clinician_client, patient):
     ConditionRecordFactory(patient=patient, condition=factories.condition("anticoagulant"))
     response = _page(clinician_client, patient)
-    options = response.context["rows"][0]["item"]["options"]
-    held = [o for o in options if o["status"] == "needs_clearance"]
+    options = _items(response)[0].options
+    held = [o for o in options if o.status == OptionStatus.NEEDS_CLEARANCE]
     assert held
-    treatment = held[0]["treatment"]
+    treatment = held[0].treatment
     clinician_client.post(
         reverse("treatments:clearance_create", args=[patient.pk]),
         {"treatment": treatment, "condition": "anticoagulant", "reason": "prescriber agreed"},
     )
     assert Clearance.objects.get(patient=patient).reason == "prescriber agreed"
-    options = _page(clinician_client, patient).context["rows"][0]["item"]["options"]
-    cleared = next(o for o in options if o["treatment"] == treatment and o["areas"] == held[0]["areas"])
-    assert cleared["status"] == "ok"
+    options = _items(_page(clinician_client, patient))[0].options
+    cleared = next(o for o in options if o.treatment == treatment and o.areas == held[0].areas)
+    assert cleared.status == OptionStatus.OK
 
 
 def test_a_clearance_needs_a_reason(clinician_client, patient):

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from patients.models import BodyArea, MedicalCondition, SkinConcern
-from treatments.models import ContraindicationRule, Protocol, Treatment
+from treatments.models import ContraindicationRule, Protocol, RecordField, Treatment
 from treatments.services.catalog_seeding import seed_catalog
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,8 @@ def test_the_seed_holds_the_clinical_defaults():
 
 
 def test_seeding_again_changes_nothing():
-    counts = {model: model.objects.count() for model in (Treatment, Protocol, ContraindicationRule, BodyArea)}
+    models = (Treatment, Protocol, ContraindicationRule, BodyArea, RecordField)
+    counts = {model: model.objects.count() for model in models}
     seed_catalog()
     assert {model: model.objects.count() for model in counts} == counts
 
@@ -86,3 +87,21 @@ def test_seeding_keeps_rows_an_admin_edited_and_restores_the_others():
     seed_catalog()
     assert Treatment.objects.get(slug="mn").duration_minutes == 99
     assert Treatment.objects.get(slug="peel_lactic").duration_minutes != 99
+
+
+def test_seeded_record_fields_carry_evidence_sources_and_the_protocols_ranges():
+    assert RecordField.objects.count() == 41
+    assert not RecordField.objects.filter(evidence="").exists()
+    assert not RecordField.objects.filter(sources=None).exists()
+    depth = RecordField.objects.get(key="needle_depth_mm", group__slug="microneedling_family")
+    assert (depth.linked_to, float(depth.min_value), float(depth.max_value)) == ("needle_depth_mm", 0.1, 3.0)
+    assert not RecordField.objects.filter(safe_min__isnull=False).exists()
+    assert not RecordField.objects.filter(safe_max__isnull=False).exists()
+
+
+def test_seeding_keeps_a_record_field_an_admin_edited():
+    RecordField.objects.filter(key="passes").update(safe_max=6, customized=True)
+    RecordField.objects.filter(key="pain_score", treatment__slug="prp_face").update(label="Pain")
+    seed_catalog()
+    assert RecordField.objects.get(key="passes").safe_max == 6
+    assert RecordField.objects.get(key="pain_score", treatment__slug="prp_face").label == "Pain (0-10)"

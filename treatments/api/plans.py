@@ -25,7 +25,7 @@ def suggest_plan(request):
     problems = validate(profile, catalog)
     if problems:
         return Response({"errors": problems}, status=400)
-    return Response(suggest(profile, catalog))
+    return Response(suggest(profile, catalog).to_json())
 
 
 @extend_schema(responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
@@ -33,7 +33,7 @@ def suggest_plan(request):
 @permission_classes([IsClinician])
 def patient_suggestion(request, pk):
     patient = get_object_or_404(Patient, pk=pk)
-    _, plan, problems = suggest_for_patient(patient, today=timezone.localdate())
-    if problems:
-        return Response({"errors": problems}, status=400)
-    return Response(plan)
+    found = suggest_for_patient(patient, today=timezone.localdate())
+    if found.suggestion is None:
+        return Response({"errors": found.problems}, status=400)
+    return Response(found.suggestion.to_json())

@@ -5,15 +5,23 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.access_log import note_patient_access
 from clinic.api_permissions import IsClinicStaff
+from clinic.disclosure import disclosed_refusal
 from patients.models import BodyArea, Patient
 from treatments.models import Appointment, Device, Practitioner, Room, Treatment
 from treatments.selectors.availability import SlotFinder, day_bounds
+from treatments.selectors.session_versions import session_version
 from treatments.services import booking
 
 
@@ -136,6 +144,34 @@ CONFLICT = inline_serializer(
 )
 
 
+ALREADY_BOOKED = inline_serializer(
+    "AlreadyBooked", {"detail": serializers.CharField(), "session": SessionSerializer()}
+)
+BUSY = inline_serializer("CalendarBusy", {"detail": serializers.CharField()})
+STALE = inline_serializer(
+    "StaleSession",
+    {
+        "detail": serializers.CharField(),
+        "changes": serializers.ListField(child=serializers.CharField()),
+        "session": SessionSerializer(),
+    },
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of GET /api/sessions/<id>/: refused with 412 if the session changed since.",
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    location=OpenApiParameter.HEADER,
+    response=[200],
+    description="The session's version: send it as If-Match with a move or a cancel.",
+)
+
+
 def _slots(slots):
     return SlotSerializer(
         [
@@ -150,6 +186,44 @@ def _slots(slots):
         ],
         many=True,
     ).data
+
+
+def busy_response(busy):
+    return Response({"detail": busy.detail}, status=status.HTTP_409_CONFLICT)
+
+
+def already_booked_response(already):
+    return Response(
+        {"detail": already.detail, "session": SessionSerializer(already.session).data},
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+def stale_response(stale):
+    return _with_etag(
+        Response(
+            {
+                "detail": stale.detail,
+                "changes": stale.changes,
+                "session": SessionSerializer(stale.session).data,
+            },
+            status=status.HTTP_412_PRECONDITION_FAILED,
+        ),
+        stale.session,
+    )
+
+
+def _with_etag(response, appointment):
+    response["ETag"] = f'"{session_version(appointment)}"'
+    return response
+
+
+def _if_match(request):
+    """The version named by If-Match, or None: without it a write behaves as it always has."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    return header.removeprefix("W/").strip('"')
 
 
 def conflict_response(conflict, *, treatment, practitioner, patient, exclude=None):
@@ -179,7 +253,9 @@ class PatientList(StaffList):
         parameters=[OpenApiParameter("search", str, description="Name, phone, email or birth date")]
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        note_patient_access(request, *(row["id"] for row in response.data["results"]))
+        return response
 
     def get_queryset(self):
         patients = Patient.objects.active()
@@ -260,7 +336,7 @@ class Sessions(APIView):
         sessions = Appointment.objects.prefetch_related("areas", "devices").select_related("treatment")
         if "date" in data:
             start, end = day_bounds(data["date"], data["date"])
-            sessions = sessions.filter(starts_at__gte=start, starts_at__lt=end)
+            sessions = sessions.between(start, end)
         if "practitioner" in data:
             sessions = sessions.filter(practitioner_id=data["practitioner"])
         if "patient" in data:
@@ -268,9 +344,22 @@ class Sessions(APIView):
         if not data:
             start, _ = day_bounds(timezone.localdate(), timezone.localdate())
             sessions = sessions.filter(starts_at__gte=start)
-        return Response(SessionSerializer(sessions.order_by("starts_at", "id")[:500], many=True).data)
+        rows = SessionSerializer(sessions.order_by("starts_at", "id")[:500], many=True).data
+        note_patient_access(request, *{row["patient"] for row in rows})
+        return Response(rows)
 
-    @extend_schema(request=BookSerializer, responses={201: SessionSerializer, 400: None, 409: CONFLICT})
+    @extend_schema(
+        request=BookSerializer,
+        responses={
+            201: SessionSerializer,
+            400: None,
+            409: PolymorphicProxySerializer(
+                component_name="BookingRefused",
+                serializers=[CONFLICT, ALREADY_BOOKED, BUSY],
+                resource_type_field_name=None,
+            ),
+        },
+    )
     def post(self, request):
         form = BookSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -286,9 +375,13 @@ class Sessions(APIView):
             override_reason=data["override_reason"],
         )
         try:
-            appointment = booking.book(book, by=request.user)
+            appointment = booking.session_book(request=book, by=request.user)
         except ValidationError as error:
-            return Response(_field_errors(error), status=status.HTTP_400_BAD_REQUEST)
+            return Response(_field_errors(error, request.user), status=status.HTTP_400_BAD_REQUEST)
+        except booking.AlreadyBooked as already:
+            return already_booked_response(already)
+        except booking.CalendarBusy as busy:
+            return busy_response(busy)
         except booking.Conflict as conflict:
             return conflict_response(
                 conflict,
@@ -296,32 +389,64 @@ class Sessions(APIView):
                 practitioner=data["practitioner"],
                 patient=data["patient"],
             )
-        return Response(SessionSerializer(appointment).data, status=status.HTTP_201_CREATED)
+        return _with_etag(
+            Response(SessionSerializer(appointment).data, status=status.HTTP_201_CREATED), appointment
+        )
 
 
-def _field_errors(error):
+def _field_errors(error, user):
+    error = disclosed_refusal(error, user)
     return error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+
+
+class SessionDetail(APIView):
+    permission_classes = [IsClinicStaff]
+
+    @extend_schema(parameters=[ETAG], responses={200: SessionSerializer})
+    def get(self, request, pk):
+        appointment = get_object_or_404(
+            Appointment.objects.prefetch_related("areas", "devices").select_related("treatment"), pk=pk
+        )
+        note_patient_access(request, appointment.patient_id)
+        return _with_etag(Response(SessionSerializer(appointment).data), appointment)
 
 
 class SessionCancel(APIView):
     permission_classes = [IsClinicStaff]
 
-    @extend_schema(request=CancelSerializer, responses={200: SessionSerializer, 400: None})
+    @extend_schema(
+        request=CancelSerializer,
+        parameters=[IF_MATCH],
+        responses={200: SessionSerializer, 400: None, 409: BUSY, 412: STALE},
+    )
     def post(self, request, pk):
         appointment = get_object_or_404(Appointment, pk=pk)
         form = CancelSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            appointment = booking.cancel(appointment, reason=form.validated_data["reason"], by=request.user)
+            appointment = booking.session_cancel(
+                appointment=appointment,
+                reason=form.validated_data["reason"],
+                by=request.user,
+                expected_version=_if_match(request),
+            )
         except ValidationError as error:
-            return Response(_field_errors(error), status=status.HTTP_400_BAD_REQUEST)
-        return Response(SessionSerializer(appointment).data)
+            return Response(_field_errors(error, request.user), status=status.HTTP_400_BAD_REQUEST)
+        except booking.StaleSession as stale:
+            return stale_response(stale)
+        except booking.CalendarBusy as busy:
+            return busy_response(busy)
+        return _with_etag(Response(SessionSerializer(appointment).data), appointment)
 
 
 class SessionMove(APIView):
     permission_classes = [IsClinicStaff]
 
-    @extend_schema(request=MoveSerializer, responses={200: SessionSerializer, 400: None, 409: CONFLICT})
+    @extend_schema(
+        request=MoveSerializer,
+        parameters=[IF_MATCH],
+        responses={200: SessionSerializer, 400: None, 409: CONFLICT, 412: STALE},
+    )
     def post(self, request, pk):
         appointment = get_object_or_404(
             Appointment.objects.select_related("treatment", "practitioner"), pk=pk
@@ -330,15 +455,20 @@ class SessionMove(APIView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         try:
-            appointment = booking.move(
-                appointment,
+            appointment = booking.session_move(
+                appointment=appointment,
                 start=data["start"],
                 practitioner=data.get("practitioner"),
                 override_reason=data["override_reason"],
                 by=request.user,
+                expected_version=_if_match(request),
             )
         except ValidationError as error:
-            return Response(_field_errors(error), status=status.HTTP_400_BAD_REQUEST)
+            return Response(_field_errors(error, request.user), status=status.HTTP_400_BAD_REQUEST)
+        except booking.StaleSession as stale:
+            return stale_response(stale)
+        except booking.CalendarBusy as busy:
+            return busy_response(busy)
         except booking.Conflict as conflict:
             return conflict_response(
                 conflict,
@@ -347,4 +477,4 @@ class SessionMove(APIView):
                 patient=appointment.patient_id,
                 exclude=appointment.pk,
             )
-        return Response(SessionSerializer(appointment).data)
+        return _with_etag(Response(SessionSerializer(appointment).data), appointment)

@@ -4,19 +4,28 @@ Pure: aware datetimes and plain keys in, rows of cells out. A session becomes on
 rowspan; the cells it covers below are left out, as an HTML table expects.
 """
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
+
+# {"item": the session, "rowspan": rows} or {"item": None, "at": time}, each with its "column"
+Cell = dict[str, Any]
+# {"time": datetime, "cells": [Cell, ...]}
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Placed:
-    column: object
+    column: Hashable
     start: datetime
     end: datetime
     item: object
 
 
-def build_grid(start, end, step, columns, sessions):
+def build_grid(
+    start: datetime, end: datetime, step: timedelta, columns: Sequence[Hashable], sessions: Sequence[Placed]
+) -> tuple[list[Row], list[Placed]]:
     """Rows from `start` to `end` by `step`; returns (rows, overflow).
 
     rows: [{"time": datetime, "cells": [{"item": ..., "rowspan": n} | {"item": None, "at": datetime}]}]
@@ -25,9 +34,11 @@ def build_grid(start, end, step, columns, sessions):
     count = max(0, -(-(end - start) // step))
     times = [start + step * n for n in range(count)]
     index = {column: n for n, column in enumerate(columns)}
-    cells = [[{"item": None, "at": moment, "column": column} for column in columns] for moment in times]
-    covered = set()
-    overflow = []
+    cells: list[list[Cell]] = [
+        [{"item": None, "at": moment, "column": column} for column in columns] for moment in times
+    ]
+    covered: set[tuple[int, int]] = set()
+    overflow: list[Placed] = []
     for session in sorted(sessions, key=lambda s: s.start):
         col = index.get(session.column)
         first = (session.start - start) // step
@@ -38,7 +49,7 @@ def build_grid(start, end, step, columns, sessions):
             continue
         cells[first][col] = {"item": session.item, "rowspan": len(rows), "column": session.column}
         covered.update((r, col) for r in rows if r != first)
-    result = []
+    result: list[Row] = []
     for r, moment in enumerate(times):
         result.append(
             {"time": moment, "cells": [cell for c, cell in enumerate(cells[r]) if (r, c) not in covered]}
@@ -46,7 +57,7 @@ def build_grid(start, end, step, columns, sessions):
     return result, overflow
 
 
-def week_days(day):
+def week_days(day: date) -> list[date]:
     """The Monday-to-Sunday week holding `day`."""
     monday = day - timedelta(days=day.weekday())
     return [monday + timedelta(days=n) for n in range(7)]

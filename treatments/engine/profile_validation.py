@@ -1,14 +1,22 @@
 """Check a plan profile (shared/domain/plan-api.md) before the engine reads it: one message per
 problem, naming the field. Never raises, whatever JSON it is given."""
 
+from collections.abc import Collection
 from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from treatments.engine.planning import Catalog
+
+# A profile of plan-api.md: JSON from a form, a file or the API, checked here before the engine reads it.
+Profile = dict[str, Any]
 
 SEVERITIES = ("mild", "moderate", "severe")
 SEXES = ("female", "male", "other", "unknown")
 PATIENT_FACTS = ("fitzpatrick", "age")
 
 
-def parse_date(value):
+def parse_date(value: object) -> date | None:
     if not isinstance(value, str):
         return None
     try:
@@ -18,14 +26,14 @@ def parse_date(value):
 
 
 class _Checker:
-    def __init__(self, catalog):
+    def __init__(self, catalog: "Catalog") -> None:
         self.catalog = catalog
-        self.errors = []
+        self.errors: list[str] = []
 
-    def add(self, field, message):
+    def add(self, field: str, message: str) -> None:
         self.errors.append(f"{field}: {message}")
 
-    def date(self, container, key, field, *, required):
+    def date(self, container: dict[str, Any], key: str, field: str, *, required: bool) -> date | None:
         value = container.get(key)
         if value is None:
             if required:
@@ -36,14 +44,16 @@ class _Checker:
             self.add(field, f"not a date (YYYY-MM-DD): {value!r}")
         return parsed
 
-    def slug(self, container, key, field, known, kind):
+    def slug(
+        self, container: dict[str, Any], key: str, field: str, known: Collection[str], kind: str
+    ) -> None:
         value = container.get(key)
         if value is None:
             self.add(field, "required")
         elif not isinstance(value, str) or value not in known:
             self.add(field, f"unknown {kind} {value!r}")
 
-    def areas(self, container, field):
+    def areas(self, container: dict[str, Any], field: str) -> None:
         value = container.get("areas", [])
         if value is None:
             return
@@ -54,7 +64,7 @@ class _Checker:
             if not isinstance(area, str) or area not in self.catalog.tree:
                 self.add(f"{field}[{index}]", f"unknown area {area!r}")
 
-    def text(self, container, key, field, *, required=False):
+    def text(self, container: dict[str, Any], key: str, field: str, *, required: bool = False) -> None:
         value = container.get(key)
         if value is None:
             if required:
@@ -64,7 +74,7 @@ class _Checker:
         elif required and not value.strip():
             self.add(field, "required")
 
-    def items(self, profile, key, *, required):
+    def items(self, profile: Profile, key: str, *, required: bool) -> list[tuple[str, dict[str, Any]]]:
         value = profile.get(key)
         if value is None:
             if required:
@@ -82,7 +92,7 @@ class _Checker:
         return rows
 
 
-def validate_profile(profile, catalog):
+def validate_profile(profile: object, catalog: "Catalog") -> list[str]:
     check = _Checker(catalog)
     if not isinstance(profile, dict):
         return ["profile: must be a JSON object"]
@@ -114,6 +124,9 @@ def validate_profile(profile, catalog):
         until = check.date(row, "until", f"{field}.until", required=False)
         if since and until and until < since:
             check.add(f"{field}.until", "before since")
+        value = row.get("value")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            check.add(f"{field}.value", "must be a number (the measured value, e.g. the platelet count)")
         check.text(row, "note", f"{field}.note")
     for field, row in check.items(profile, "cleared", required=False):
         check.slug(row, "treatment", f"{field}.treatment", catalog.treatments, "treatment")

@@ -5,20 +5,50 @@ this treatment), and a "yes" is judged by the plan engine as a new record on the
 so that an admin's rule change changes the checklist and its verdicts. Nothing clinical is here.
 """
 
-from treatments.engine.planning import check_treatment, prepare_catalog
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from treatments.engine.plan_results import OptionStatus, Reason
+from treatments.engine.planning import Catalog, check_treatment, prepare_catalog
+from treatments.engine.profile_validation import Profile
 
 STOPPING = {"absolute", "relative"}
 
 
-def checklist(catalog, treatment):
-    """[{"condition", "question", "severity"}] for the conditions whose rules stop `treatment`."""
-    catalog = prepare_catalog(catalog)
-    questions = {}
-    for condition, rules in catalog.rules.items():
+class Finding(TypedDict):
+    """A "yes" at screening, as a history record of the profile (plan-api.md)."""
+
+    condition: str
+    areas: list[str]
+    since: str
+    until: None
+
+
+class Question(TypedDict):
+    condition: str
+    question: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class ScreeningOutcome:
+    """Whether to go on, why not, and the findings (each "yes" as a record starting today)."""
+
+    stop: bool
+    reasons: tuple[Reason, ...]
+    findings: tuple[Finding, ...]
+
+
+def checklist(catalog: Catalog | dict[str, Any], treatment: str) -> list[Question]:
+    """The questions for the conditions whose rules stop `treatment`, absolute ones first."""
+    prepared = prepare_catalog(catalog)
+    questions: dict[str, Question] = {}
+    for condition, rules in prepared.rules.items():
         for rule in rules:
-            if rule["severity"] not in STOPPING or not catalog.applies(rule["applies_to"], treatment):
+            if rule["severity"] not in STOPPING or not prepared.applies(rule["applies_to"], treatment):
                 continue
-            info = catalog.conditions.get(condition, {})
+            info = prepared.conditions.get(condition, {})
             window = rule.get("window_days")
             when = f" in the last {window} days" if rule.get("timing") == "after_event" and window else " now"
             text = f"{info.get('name', condition)}{when}?"
@@ -34,22 +64,27 @@ def checklist(catalog, treatment):
     return sorted(questions.values(), key=lambda q: (q["severity"] != "absolute", q["question"]))
 
 
-def evaluate(profile, catalog, treatment, areas, answers):
-    """Whether to go on: {"stop", "reasons", "records"}.
-
-    answers: {condition slug: True for "yes"}. Each "yes" becomes a record starting today (on
-    the treated areas when the condition is area-specific), added to the profile's history.
-    """
-    catalog = prepare_catalog(catalog)
+def evaluate(
+    profile: Profile,
+    catalog: Catalog | dict[str, Any],
+    treatment: str,
+    areas: Sequence[str],
+    answers: Mapping[str, bool],
+) -> ScreeningOutcome:
+    """answers: {condition slug: True for "yes"}. Each "yes" becomes a record starting today (on
+    the treated areas when the condition is area-specific), added to the profile's history."""
+    prepared = prepare_catalog(catalog)
     today = profile["today"]
-    records = []
+    findings: list[Finding] = []
     for condition, yes in sorted(answers.items()):
         if not yes:
             continue
-        specific = catalog.conditions.get(condition, {}).get("area_specific")
-        records.append(
+        specific = prepared.conditions.get(condition, {}).get("area_specific")
+        findings.append(
             {"condition": condition, "areas": list(areas) if specific else [], "since": today, "until": None}
         )
-    checked = {**profile, "conditions": list(profile.get("conditions") or []) + records}
-    verdict = check_treatment(checked, catalog, treatment, areas)
-    return {"stop": verdict["status"] != "ok", "reasons": verdict["reasons"], "records": records}
+    checked: Profile = {**profile, "conditions": [*profile.get("conditions", []), *findings]}
+    verdict = check_treatment(checked, prepared, treatment, areas)
+    return ScreeningOutcome(
+        stop=verdict.status != OptionStatus.OK, reasons=verdict.reasons, findings=tuple(findings)
+    )

@@ -2,12 +2,23 @@
 
 Times are timezone-aware datetimes. Working windows are built from local wall-clock hours in the
 clinic's zone, so a day on which clocks change has the right number of real hours.
+
+`hold_resources` is the one conflict calculation: the slot finder asks it for every candidate
+time, the booking service for the time asked for.
 """
 
 from bisect import bisect_left
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
+
+Interval = tuple[datetime, datetime]
+# ("practitioner" | "room" | "device" | "patient", id)
+ResourceKey = tuple[str, int]
+Busy = dict[ResourceKey, list[Interval]]
+WeeklyHours = Mapping[int, Sequence[tuple[time, time]]]
 
 
 @dataclass(frozen=True)
@@ -19,9 +30,13 @@ class Slot:
     devices: tuple[int, ...]
     local_day: date | None = None  # the day in the clinic's zone, set by whoever knows the zone
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.local_day is None:
             object.__setattr__(self, "local_day", self.start.date())
+
+    @property
+    def day(self) -> date:
+        return self.local_day or self.start.date()
 
 
 @dataclass
@@ -30,14 +45,15 @@ class Calendar:
 
     windows: {practitioner_id: [(start, end), ...]} when the practitioner works and the location is
     open (time off and closures already cut out), sorted.
-    busy: {("practitioner"|"room"|"device"|"patient", id): [(start, end), ...]} sorted by start.
+    busy: {("practitioner"|"room"|"device"|"patient", id): [(start, end), ...]} sorted by start;
+    a patient's intervals are treatment times, the others' run to the end of the clean-up.
     rooms / devices: {resource type slug: [ids]} at the location.
     """
 
-    windows: dict
-    busy: dict = field(default_factory=dict)
-    rooms: dict = field(default_factory=dict)
-    devices: dict = field(default_factory=dict)
+    windows: dict[int, list[Interval]]
+    busy: Busy = field(default_factory=dict)
+    rooms: dict[str, list[int]] = field(default_factory=dict)
+    devices: dict[str, list[int]] = field(default_factory=dict)
     zone: str = "UTC"
 
 
@@ -54,7 +70,32 @@ class SlotRequest:
     step: timedelta = timedelta(minutes=15)
 
 
-def local_window(day, opens, closes, zone):
+@dataclass(frozen=True)
+class Claim:
+    """What a session would hold: its practitioner (to the end of the clean-up), its patient (for
+    the treatment time), and one free room / device of each group of candidates."""
+
+    practitioner: int
+    patient: int | None
+    rooms: tuple[tuple[int, ...], ...] = ()
+    devices: tuple[tuple[int, ...], ...] = ()
+    # Chosen by the desk (one candidate per group): a conflict names the room or device taken.
+    named_room: bool = False
+    named_devices: bool = False
+
+
+# Named tuples rather than dataclasses: the slot finder makes one per candidate time.
+class Taken(NamedTuple):
+    resource: str  # "practitioner", "room", "patient" or "device"
+    pk: int | None  # None: none of the rooms or devices that would do is free
+
+
+class Held(NamedTuple):
+    room: int | None
+    devices: tuple[int, ...]
+
+
+def local_window(day: date, opens: time, closes: time, zone: str | tzinfo) -> Interval:
     """The start and end, in UTC, of wall-clock hours on a local day.
 
     Arithmetic is done in UTC: Python adds and subtracts datetimes sharing a zone on the wall
@@ -66,9 +107,10 @@ def local_window(day, opens, closes, zone):
     return start, end
 
 
-def intersect(first, second):
+def intersect(first: Sequence[Interval], second: Sequence[Interval]) -> list[Interval]:
     """Intersection of two sorted lists of (start, end) intervals."""
-    result, i, j = [], 0, 0
+    result: list[Interval] = []
+    i = j = 0
     while i < len(first) and j < len(second):
         start = max(first[i][0], second[j][0])
         end = min(first[i][1], second[j][1])
@@ -81,9 +123,9 @@ def intersect(first, second):
     return result
 
 
-def subtract(windows, blocked):
+def subtract(windows: Sequence[Interval], blocked: Sequence[Interval]) -> list[Interval]:
     """Remove sorted `blocked` intervals from sorted `windows`."""
-    result = []
+    result: list[Interval] = []
     for start, end in windows:
         cursor = start
         for b_start, b_end in blocked:
@@ -97,7 +139,7 @@ def subtract(windows, blocked):
     return result
 
 
-def overlaps(intervals, start, end):
+def overlaps(intervals: Sequence[Interval], start: datetime, end: datetime) -> bool:
     """Whether [start, end) overlaps any interval of a list sorted by start (and not nested)."""
     index = bisect_left(intervals, (start,))
     if index > 0 and intervals[index - 1][1] > start:
@@ -105,49 +147,66 @@ def overlaps(intervals, start, end):
     return index < len(intervals) and intervals[index][0] < end
 
 
-def first_conflict(calendar, request, practitioner, start, end):
-    """The first resource that is taken over [start, end), or None; with the room and devices to use."""
-    busy = calendar.busy
-    if overlaps(busy.get(("practitioner", practitioner), []), start, end):
-        return ("practitioner", practitioner), None, ()
-    if request.patient is not None and overlaps(busy.get(("patient", request.patient), []), start, end):
-        return ("patient", request.patient), None, ()
+NOTHING: list[Interval] = []
+
+
+def _first_free(
+    busy: Mapping[ResourceKey, Sequence[Interval]],
+    kind: str,
+    candidates: Sequence[int],
+    start: datetime,
+    end: datetime,
+    skip: Sequence[int] = (),
+) -> int | None:
+    for pk in candidates:
+        if pk not in skip and not overlaps(busy.get((kind, pk), NOTHING), start, end):
+            return pk
+    return None
+
+
+def hold_resources(
+    busy: Mapping[ResourceKey, Sequence[Interval]],
+    claim: Claim,
+    start: datetime,
+    end: datetime,
+    blocked_until: datetime,
+) -> Held | Taken:
+    """The room and devices a session over [start, end) with clean-up to `blocked_until` would
+    hold, or the first resource already taken: practitioner, room, patient, device."""
+    if overlaps(busy.get(("practitioner", claim.practitioner), NOTHING), start, blocked_until):
+        return Taken("practitioner", claim.practitioner)
     room = None
-    for room_type in request.room_types:
-        free = [
-            r
-            for r in calendar.rooms.get(room_type, [])
-            if not overlaps(busy.get(("room", r), []), start, end)
-        ]
-        if not free:
-            return ("room", room_type), None, ()
-        room = free[0]
-    devices = []
-    for device_type in request.device_types:
-        free = [
-            d
-            for d in calendar.devices.get(device_type, [])
-            if d not in devices and not overlaps(busy.get(("device", d), []), start, end)
-        ]
-        if not free:
-            return ("device", device_type), None, ()
-        devices.append(free[0])
-    return None, room, tuple(devices)
+    for candidates in claim.rooms:
+        room = _first_free(busy, "room", candidates, start, blocked_until)
+        if room is None:
+            return Taken("room", candidates[0] if claim.named_room and candidates else None)
+    if claim.patient is not None and overlaps(busy.get(("patient", claim.patient), NOTHING), start, end):
+        return Taken("patient", claim.patient)
+    devices: list[int] = []
+    for candidates in claim.devices:
+        device = _first_free(busy, "device", candidates, start, blocked_until, skip=devices)
+        if device is None:
+            return Taken("device", candidates[0] if claim.named_devices and candidates else None)
+        devices.append(device)
+    return Held(room, tuple(devices))
 
 
-def _aligned(moment, step):
+def _aligned(moment: datetime, step: timedelta) -> datetime:
     """Round up to the next multiple of `step` past the hour, so slots land on :00, :15, ..."""
     base = moment.replace(minute=0, second=0, microsecond=0)
     steps = -(-(moment - base) // step)
     return base + steps * step
 
 
-def find_slots(calendar, request, *, limit=10):
+def find_slots(calendar: Calendar, request: SlotRequest, *, limit: int = 10) -> list[Slot]:
     """The earliest free slots, earliest first, across the requested practitioners."""
     length = request.duration + request.buffer
     zone = ZoneInfo(calendar.zone)
+    rooms = tuple(tuple(calendar.rooms.get(kind, ())) for kind in request.room_types)
+    devices = tuple(tuple(calendar.devices.get(kind, ())) for kind in request.device_types)
     candidates = []
     for practitioner in request.practitioners:
+        claim = Claim(practitioner, request.patient, rooms, devices)
         found = 0
         for window_start, window_end in calendar.windows.get(practitioner, []):
             if request.not_after is not None and window_start >= request.not_after:
@@ -160,12 +219,10 @@ def find_slots(calendar, request, *, limit=10):
                 if request.not_after is not None and start >= request.not_after:
                     break
                 end = start + request.duration
-                conflict, room, devices = first_conflict(
-                    calendar, request, practitioner, start, start + length
-                )
-                if conflict is None:
+                held = hold_resources(calendar.busy, claim, start, end, start + length)
+                if isinstance(held, Held):
                     candidates.append(
-                        Slot(start, end, practitioner, room, devices, start.astimezone(zone).date())
+                        Slot(start, end, practitioner, held.room, held.devices, start.astimezone(zone).date())
                     )
                     found += 1
                 start += request.step
@@ -187,7 +244,13 @@ class PlannedVisit:
     after: int | None = -1  # -1: the session just before it
 
 
-def propose_dates(visits, search, *, preferred=None):
+# search(first_day, last_day, practitioner or None, slots placed so far) -> the first free slot
+SlotSearch = Callable[[date, date, int | None, list[Slot]], Slot | None]
+
+
+def propose_dates(
+    visits: Sequence[PlannedVisit], search: SlotSearch, *, preferred: int | None = None
+) -> tuple[list[Slot], str | None]:
     """Place every session of a plan, in order, each inside its window and its interval.
 
     `search(first_day, last_day, practitioner, placed)` returns the first free Slot in those days
@@ -195,12 +258,12 @@ def propose_dates(visits, search, *, preferred=None):
     for every session. Returns (slots, problem): all slots, or those found before the first
     session that could not be placed and the reason.
     """
-    slots = []
+    slots: list[Slot] = []
     for number, visit in enumerate(visits, start=1):
         first_day, last_day = visit.earliest, visit.latest
         after = number - 2 if visit.after == -1 else visit.after
         if after is not None and 0 <= after < len(slots):
-            previous_day = slots[after].local_day
+            previous_day = slots[after].day
             if visit.min_gap_days is not None:
                 first_day = max(first_day, previous_day + timedelta(days=visit.min_gap_days))
             if visit.max_gap_days is not None:
@@ -218,14 +281,14 @@ def propose_dates(visits, search, *, preferred=None):
     return slots, None
 
 
-def day_windows(days, hours, zone):
+def day_windows(days: Sequence[date], hours: WeeklyHours, zone: str | tzinfo) -> list[Interval]:
     """Aware windows for `days` from weekly wall-clock hours {weekday: [(time, time), ...]}."""
-    windows = []
+    windows: list[Interval] = []
     for day in days:
         for opens, closes in hours.get(day.weekday(), []):
             windows.append(local_window(day, opens, closes, zone))
     return windows
 
 
-def days_between(first, last):
+def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]

@@ -1,10 +1,10 @@
 from treatments.models.catalog import (
-    RECORD_FIELDS,
     ContraindicationRule,
     PatientRule,
     ProcedureGap,
     Protocol,
     ProtocolDepth,
+    RecordField,
     ResourceType,
     Severity,
     Source,
@@ -28,7 +28,6 @@ from treatments.models.scheduling import (
 )
 
 __all__ = [
-    "RECORD_FIELDS",
     "Addendum",
     "Appointment",
     "AppointmentDevice",
@@ -47,6 +46,7 @@ __all__ = [
     "ProcedureGap",
     "Protocol",
     "ProtocolDepth",
+    "RecordField",
     "ResourceType",
     "Room",
     "SessionPhoto",

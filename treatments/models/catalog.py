@@ -7,36 +7,12 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from patients.models import BodyArea, ConsentForm, MedicalCondition, SkinConcern
+from treatments.engine.care import care_line_text
+from treatments.engine.record_rules import NUMBER_KINDS, RANGE_LINKS, TEXT_LINKS, FieldKind, FieldLink
 
 EVIDENCE_GRADES = [(g, g) for g in ("A", "A/B", "B", "B/C", "C", "C/D", "D")]
 FITZPATRICK_TYPES = (1, 2, 3, 4, 5, 6)
 DEPTH_MIN_MM, DEPTH_MAX_MM = 0.1, 3.0
-
-RECORD_FIELDS = {
-    "device": "Device",
-    "needle_lot": "Cartridge / needle lot",
-    "needle_expiry": "Cartridge expiry",
-    "needle_depth_mm": "Needle depth per area (mm)",
-    "passes": "Passes",
-    "endpoint": "Endpoint",
-    "blood_volume_ml": "Blood drawn (mL)",
-    "centrifuge_protocol": "Centrifuge protocol",
-    "prp_volume_ml": "PRP volume (mL)",
-    "prp_application": "PRP application",
-    "agent": "Peel agent",
-    "concentration_pct": "Concentration (%)",
-    "ph": "pH",
-    "layers": "Layers / coats",
-    "contact_time_min": "Contact time (min)",
-    "frost_level": "Frost level",
-    "neutralised": "Neutralised",
-    "anaesthetic_product": "Topical anaesthetic",
-    "anaesthetic_minutes": "Anaesthetic time (min)",
-    "serums": "Serums applied",
-    "pain_score": "Pain (0-10)",
-    "erythema_grade": "Erythema grade",
-    "oedema_grade": "Oedema grade",
-}
 
 
 class Severity(models.TextChoices):
@@ -86,6 +62,8 @@ class ResourceType(models.Model):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=Kind.choices)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["kind", "name"]
 
@@ -123,9 +101,6 @@ class Treatment(CatalogRow):
     )
     pre_care = models.TextField(blank=True, help_text="One instruction per line.")
     aftercare = models.TextField(blank=True, help_text="One instruction per line.")
-    record_fields = models.JSONField(
-        default=list, blank=True, help_text="Per-session fields the record asks for."
-    )
     history = HistoricalRecords()
 
     class Meta:
@@ -134,21 +109,31 @@ class Treatment(CatalogRow):
     def __str__(self):
         return self.name
 
-    def aftercare_lines(self):
-        return [line.strip() for line in self.aftercare.splitlines() if line.strip()]
+    def pre_care_lines(self):
+        return care_lines(self.pre_care)
 
-    def clean(self):
-        unknown = [f for f in self.record_fields or [] if f not in RECORD_FIELDS]
-        if not isinstance(self.record_fields, list) or unknown:
-            raise ValidationError(
-                {"record_fields": f"Unknown record fields: {', '.join(map(str, unknown))}."}
-            )
+    def aftercare_lines(self):
+        return care_lines(self.aftercare)
+
+
+def care_lines(text):
+    """The instructions of a care field as the patient reads them, without their `[key]` tags."""
+    return [care_line_text(line) for line in text.splitlines() if line.strip()]
 
 
 class TreatmentGroup(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=120)
     members = models.ManyToManyField(Treatment, related_name="groups")
+    history_condition = models.ForeignKey(
+        MedicalCondition,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A session of a member done here counts in the patient's history as this event "
+        "(e.g. Recent microneedling), so the rules on that event apply to the next sessions.",
+    )
     customized = models.BooleanField(default=False)
     history = HistoricalRecords()
 
@@ -184,7 +169,17 @@ class Protocol(CatalogRow):
     )
     coats_min = models.PositiveSmallIntegerField(null=True, blank=True)
     coats_max = models.PositiveSmallIntegerField(null=True, blank=True)
-    maintenance = models.TextField(blank=True)
+    maintenance = models.TextField(
+        blank=True, help_text="Shown on the option, e.g. one session every 3-6 months."
+    )
+    preparation_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days of skin preparation (priming) before the first session: the plan starts after them.",
+    )
+    option_note = models.TextField(
+        blank=True, help_text="What the clinician should know about this option (e.g. limited effect)."
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -237,6 +232,13 @@ class Protocol(CatalogRow):
 def _check_range(errors, field, low, high):
     if low is not None and high is not None and low > high:
         errors[field] = "The maximum cannot be below the minimum."
+
+
+def _valid_days_by_fitzpatrick(value):
+    return isinstance(value, dict) and all(
+        key in {str(t) for t in FITZPATRICK_TYPES} and isinstance(days, int) and days > 0
+        for key, days in value.items()
+    )
 
 
 def _valid_by_fitzpatrick(value):
@@ -339,6 +341,51 @@ class ContraindicationRule(TargetsTreatment, CatalogRow):
         help_text="A condition anywhere inside this area counts as covering all of it.",
     )
     text = models.TextField(help_text="What the clinician reads on the plan.")
+    hold_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Preparation hold: the condition (a medication, tanning...) must have stopped this many "
+        "days before a session; the plan starts the day after the hold.",
+    )
+    hold_days_by_fitzpatrick = models.JSONField(
+        default=dict, blank=True, help_text='Hold overrides by skin type, e.g. {"4": 14, "5": 14, "6": 14}.'
+    )
+    lead_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Something to start this many days before each session (e.g. antiviral prophylaxis).",
+    )
+    lead_moves_start = models.BooleanField(
+        default=False, help_text="The first session waits for the lead time (it is mandatory)."
+    )
+    pre_care = models.TextField(
+        blank=True,
+        help_text="A line added to the option's pre-care. {stop_by}: the day to stop by; {days}: the hold; "
+        "{start_on}: the day to start (lead time).",
+    )
+    item_note = models.TextField(
+        blank=True, help_text="A note for the whole concern when the rule limits an option (e.g. refer)."
+    )
+    value_below = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Measured conditions: applies only when the recorded value is below this "
+        "(with no value recorded the rule applies as written).",
+    )
+    critical_below = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Below this value the rule is absolute, with the critical text.",
+    )
+    critical_text = models.TextField(
+        blank=True, help_text="What the clinician reads when the value is critical."
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -367,6 +414,22 @@ class ContraindicationRule(TargetsTreatment, CatalogRow):
             errors["window_days"] = "This timing needs a waiting window in days."
         if self.timing == self.Timing.ONGOING and self.window_days:
             errors["window_days"] = "A window counts after the end or the event: choose that timing."
+        if self.hold_days_by_fitzpatrick and not _valid_days_by_fitzpatrick(self.hold_days_by_fitzpatrick):
+            errors["hold_days_by_fitzpatrick"] = (
+                'Keys are skin types "1"-"6", values whole days, e.g. {"5": 14}.'
+            )
+        if self.hold_days_by_fitzpatrick and not self.hold_days:
+            errors["hold_days"] = "Give the hold for every skin type first."
+        if self.lead_moves_start and not self.lead_days:
+            errors["lead_days"] = "Give the lead time in days."
+        if (
+            self.critical_below is not None
+            and self.value_below is not None
+            and self.critical_below > self.value_below
+        ):
+            errors["critical_below"] = "The critical value cannot be above the threshold."
+        if self.critical_below is not None and not self.critical_text.strip():
+            errors["critical_text"] = "Say what the clinician reads when the value is critical."
         if not errors and _duplicate_exists(self, condition=self.condition_id, timing=self.timing):
             errors["condition"] = "A rule for this condition, treatment and timing already exists."
         if errors:
@@ -468,6 +531,134 @@ class ProcedureGap(CatalogRow):
             errors["from_treatment"] = "A gap between these procedures already exists."
         if errors:
             raise ValidationError(errors)
+
+
+class RecordField(TargetsTreatment, CatalogRow):
+    """One value the clinician records about each session of a treatment or group of treatments:
+    how it is asked, what is accepted at all, and the safe range outside which a reason is needed."""
+
+    class Kind(models.TextChoices):
+        TEXT = FieldKind.TEXT.value, "Text"
+        INTEGER = FieldKind.INTEGER.value, "Whole number"
+        DECIMAL = FieldKind.DECIMAL.value, "Number with decimals"
+        DATE = FieldKind.DATE.value, "Date"
+        EXPIRY = FieldKind.EXPIRY.value, "Expiry date (refused when before the session's day)"
+        CHOICE = FieldKind.CHOICE.value, "Choice from a list"
+        YES_NO = FieldKind.YES_NO.value, "Yes or no"
+
+    class Link(models.TextChoices):
+        NONE = FieldLink.NONE.value, "Nothing"
+        NEEDLE_DEPTH = (
+            FieldLink.NEEDLE_DEPTH.value,
+            "Safe range: the protocol's needle depth, one value per area",
+        )
+        PEEL_CONCENTRATION = (
+            FieldLink.PEEL_CONCENTRATION.value,
+            "Safe range: the protocol's peel concentration",
+        )
+        PEEL_COATS = FieldLink.PEEL_COATS.value, "Safe range: the protocol's number of coats"
+        PEEL_AGENT = FieldLink.PEEL_AGENT.value, "Filled in with the protocol's peel agent"
+        DEVICES = FieldLink.DEVICES.value, "Filled in with the session's devices"
+
+    key = models.SlugField(
+        max_length=60, help_text="The value's name in the stored record, e.g. passes. Keep it once in use."
+    )
+    label = models.CharField(max_length=120, help_text="What the form asks, without the unit.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    unit = models.CharField(max_length=20, blank=True, help_text="e.g. mm, mL, %, min.")
+    choices = models.JSONField(
+        default=list, blank=True, help_text='For a choice: [["value", "Label"], ...] in display order.'
+    )
+    required = models.BooleanField(default=True)
+    min_value = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Numbers: the lowest accepted at all.",
+    )
+    max_value = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Numbers: the highest accepted at all.",
+    )
+    max_length = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Text: the longest answer."
+    )
+    safe_min = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Below it the clinician gives a reason (the protocol's range comes first when linked).",
+    )
+    safe_max = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Above it the clinician gives a reason (the protocol's range comes first when linked).",
+    )
+    linked_to = models.CharField(max_length=20, choices=Link.choices, blank=True)
+    help_text = models.CharField(max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(default=0, help_text="Position on the form, smallest first.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order", "key"]
+        constraints = [
+            _one_target("recordfield"),
+            models.UniqueConstraint(
+                fields=["key", "treatment"],
+                condition=Q(treatment__isnull=False),
+                name="recordfield_unique_treatment",
+            ),
+            models.UniqueConstraint(
+                fields=["key", "group"], condition=Q(group__isnull=False), name="recordfield_unique_group"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.target})"
+
+    def clean(self):
+        errors = {}
+        self.clean_target(errors)
+        if self.key == "notes" or (self.key or "").startswith(RESERVED_KEY_PREFIXES):
+            errors["key"] = "This name is used by the form itself: choose another."
+        if self.kind == self.Kind.CHOICE and not _valid_choices(self.choices):
+            errors["choices"] = 'List the answers as [["value", "Label"], ...], each value once.'
+        elif self.kind != self.Kind.CHOICE and self.choices:
+            errors["choices"] = "Only a choice field has a list of answers."
+        numeric = self.kind in NUMBER_KINDS
+        for field in ("min_value", "max_value", "safe_min", "safe_max"):
+            if getattr(self, field) is not None and not numeric:
+                errors[field] = "Only a number has a range."
+        _check_range(errors, "max_value", self.min_value, self.max_value)
+        _check_range(errors, "safe_max", self.safe_min, self.safe_max)
+        if self.max_length is not None and self.kind != self.Kind.TEXT:
+            errors["max_length"] = "Only text has a length."
+        if self.linked_to in RANGE_LINKS and not numeric:
+            errors["linked_to"] = "A safe range from the protocol needs a number field."
+        if self.linked_to in TEXT_LINKS and self.kind != self.Kind.TEXT:
+            errors["linked_to"] = "Only a text field is filled in this way."
+        if not errors and _duplicate_exists(self, key=self.key):
+            errors["key"] = "This field already exists for this treatment or group."
+        if errors:
+            raise ValidationError(errors)
+
+
+# Form inputs the record page names itself: "notes", "depth_<area>", "confirm_<field>".
+RESERVED_KEY_PREFIXES = ("depth_", "confirm_")
+
+
+def _valid_choices(value):
+    if not isinstance(value, list) or not value:
+        return False
+    pairs = [c for c in value if isinstance(c, list) and len(c) == 2 and all(isinstance(v, str) for v in c)]
+    return len(pairs) == len(value) and len({v for v, _ in pairs}) == len(pairs) and all(v for v, _ in pairs)
 
 
 def _duplicate_exists(row, **fields):

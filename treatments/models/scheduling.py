@@ -1,6 +1,7 @@
 """Where and with whom sessions happen, and the appointments themselves."""
 
 import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,6 +10,8 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from patients.models import BodyArea, Patient
+from treatments.engine import booking_rules
+from treatments.engine.booking_rules import SessionStatus
 from treatments.models.catalog import ResourceType, Treatment
 from treatments.models.plans import Plan, PlannedSession
 
@@ -27,6 +30,8 @@ class Location(models.Model):
     name = models.CharField(max_length=120, unique=True)
     address = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -51,6 +56,8 @@ class HoursMixin(models.Model):
 class OpeningHours(HoursMixin):
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="opening_hours")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["weekday", "starts"]
         verbose_name_plural = "opening hours"
@@ -67,6 +74,8 @@ class Closure(models.Model):
     first_day = models.DateField()
     last_day = models.DateField()
     reason = models.CharField(max_length=200, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["first_day"]
@@ -86,6 +95,8 @@ class Room(models.Model):
     )
     active = models.BooleanField(default=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["location", "name"]
         constraints = [models.UniqueConstraint(fields=["location", "name"], name="room_unique_name")]
@@ -102,6 +113,8 @@ class Device(models.Model):
     )
     serial_number = models.CharField(max_length=80, blank=True)
     active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["location", "name"]
@@ -122,6 +135,8 @@ class Practitioner(models.Model):
     active = models.BooleanField(default=True)
     feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
 
@@ -132,6 +147,8 @@ class Practitioner(models.Model):
 class WorkingHours(HoursMixin):
     practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="working_hours")
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["weekday", "starts"]
@@ -150,6 +167,8 @@ class TimeOff(models.Model):
     ends_at = models.DateTimeField()
     reason = models.CharField(max_length=200, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["starts_at"]
         verbose_name_plural = "time off"
@@ -161,18 +180,62 @@ class TimeOff(models.Model):
         return f"{self.practitioner} off {self.starts_at:%Y-%m-%d}"
 
 
+# The longest a session can hold a resource (Treatment caps duration and clean-up): overlap
+# queries bound starts_at on both sides with it, so that the starts_at indexes do the work.
+LONGEST_SESSION = timedelta(hours=12)
+
+
+def overlapping(start: datetime, end: datetime, end_field: str = "blocked_until") -> Q:
+    """Q for sessions (or device holds) whose [starts_at, end_field) overlaps [start, end)."""
+    return Q(starts_at__lt=end, starts_at__gt=start - LONGEST_SESSION, **{f"{end_field}__gt": start})
+
+
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
+    def active(self) -> "AppointmentQuerySet":
+        """Sessions that hold their time: not cancelled, not a no-show."""
+        return self.filter(status__in=sorted(Appointment.ACTIVE))
+
+    def between(self, start: datetime, end: datetime) -> "AppointmentQuerySet":
+        """Sessions starting in [start, end)."""
+        return self.filter(starts_at__gte=start, starts_at__lt=end)
+
+    def overlapping(self, start: datetime, blocked_until: datetime) -> "AppointmentQuerySet":
+        """Sessions whose time, clean-up included, overlaps [start, blocked_until)."""
+        return self.filter(overlapping(start, blocked_until))
+
+    def with_calendar_joins(self) -> "AppointmentQuerySet":
+        """What a calendar row or a patient's session list shows."""
+        return self.select_related("patient", "treatment", "practitioner__user", "room")
+
+    def with_panel_joins(self) -> "AppointmentQuerySet":
+        """What a session's panel shows, on top of the calendar row."""
+        return (
+            self.with_calendar_joins()
+            .select_related("location", "plan", "cancelled_by", "planned_session")
+            .prefetch_related("areas", "devices")
+        )
+
+
 class Appointment(models.Model):
-    """A booked treatment session. Its end includes the clean-up buffer, so bookings never touch it."""
+    """A booked treatment session. Its end includes the clean-up buffer, so bookings never touch it.
+
+    Its lifecycle (the statuses, who may change one into another, the named sets of statuses) is
+    plain data in treatments.engine.booking_rules, exposed here.
+    """
 
     class Status(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        CHECKED_IN = "checked_in", "Checked in"
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        NO_SHOW = "no_show", "No-show"
+        BOOKED = SessionStatus.BOOKED.value, "Booked"
+        CHECKED_IN = SessionStatus.CHECKED_IN.value, "Checked in"
+        IN_PROGRESS = SessionStatus.IN_PROGRESS.value, "In progress"
+        COMPLETED = SessionStatus.COMPLETED.value, "Completed"
+        CANCELLED = SessionStatus.CANCELLED.value, "Cancelled"
+        NO_SHOW = SessionStatus.NO_SHOW.value, "No-show"
 
-    ACTIVE = (Status.BOOKED, Status.CHECKED_IN, Status.IN_PROGRESS, Status.COMPLETED)
+    ACTIVE = booking_rules.ACTIVE  # holds its practitioner, room, devices and patient
+    MOVABLE = booking_rules.MOVABLE
+    OPEN = booking_rules.OPEN  # its record can still be screened
+    REMINDABLE = booking_rules.REMINDABLE
+    RECORD_DRIVEN = booking_rules.RECORD_DRIVEN  # set only by the clinical record
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
     treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="+")
@@ -205,6 +268,8 @@ class Appointment(models.Model):
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
+    objects = AppointmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["starts_at"]
         indexes = [
@@ -225,6 +290,26 @@ class Appointment(models.Model):
     def __str__(self):
         return f"{self.treatment} {self.starts_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def can_move(self) -> bool:
+        return self.status in self.MOVABLE
+
+    def transition_problem(self, wanted: str, *, is_clinician: bool) -> str | None:
+        """Why this session cannot become `wanted` (None: it can)."""
+        return booking_rules.transition_problem(self.status, wanted, is_clinician=is_clinician)
+
+
+class DeviceHoldQuerySet(models.QuerySet["AppointmentDevice"]):
+    def active(self) -> "DeviceHoldQuerySet":
+        return self.filter(active=True)
+
+    def overlapping(self, start: datetime, blocked_until: datetime) -> "DeviceHoldQuerySet":
+        return self.filter(overlapping(start, blocked_until))
+
 
 class AppointmentDevice(models.Model):
     """A device held by an appointment; the period and status are copied so PostgreSQL can exclude overlaps."""
@@ -234,6 +319,8 @@ class AppointmentDevice(models.Model):
     starts_at = models.DateTimeField()
     blocked_until = models.DateTimeField()
     active = models.BooleanField(default=True)
+
+    objects = DeviceHoldQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["device", "starts_at"])]

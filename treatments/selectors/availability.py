@@ -4,14 +4,18 @@ treatments.engine.timeslots, and find free slots with it.
 A fixed handful of queries per calendar, whatever the number of bookings.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Model, Q
 
+from patients.models import Patient
 from treatments.engine import timeslots
+from treatments.engine.timeslots import Busy, Interval, WeeklyHours
 from treatments.models import (
     Appointment,
     AppointmentDevice,
@@ -22,24 +26,19 @@ from treatments.models import (
     Practitioner,
     Room,
     TimeOff,
+    Treatment,
     WorkingHours,
 )
 
-# The longest a session can hold a resource (Treatment caps duration and clean-up): overlap
-# queries bound starts_at on both sides with it, so that the starts_at indexes do the work.
-LONGEST_SESSION = timedelta(hours=12)
+# One row of held_over(): practitioner, room, patient, starts_at, ends_at, blocked_until, device
+HeldRow = tuple[int, int | None, int, datetime, datetime, datetime, int | None]
 
 
-def overlapping(start, end, end_field="blocked_until"):
-    """Q for sessions (or device holds) whose [starts_at, end_field) overlaps [start, end)."""
-    return Q(starts_at__lt=end, starts_at__gt=start - LONGEST_SESSION, **{f"{end_field}__gt": start})
-
-
-def clinic_zone():
+def clinic_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def day_bounds(first_day, last_day):
+def day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
     """Aware start of `first_day` and end of `last_day` in the clinic's zone."""
     zone = clinic_zone()
     start = datetime.combine(first_day, time(0), tzinfo=zone)
@@ -53,11 +52,11 @@ class Needs:
 
     duration: timedelta
     buffer: timedelta
-    room_types: tuple
-    device_types: tuple
+    room_types: tuple[str, ...]
+    device_types: tuple[str, ...]
 
     @classmethod
-    def of(cls, treatment):
+    def of(cls, treatment: Treatment) -> "Needs":
         needs = list(treatment.needs.all())
         return cls(
             duration=timedelta(minutes=treatment.duration_minutes),
@@ -67,36 +66,99 @@ class Needs:
         )
 
 
+def busy_from(rows: Iterable[HeldRow], *, patient: int | None) -> Busy:
+    """What each resource holds, from rows of sessions (and their device holds): the patient for
+    the treatment time, the others to the end of the clean-up; sorted."""
+    busy: Busy = {}
+    for practitioner, room, patient_id, starts, ends, blocked, device in rows:
+        busy.setdefault(("practitioner", practitioner), []).append((starts, blocked))
+        if room is not None:
+            busy.setdefault(("room", room), []).append((starts, blocked))
+        if patient is not None and patient_id == patient:
+            busy.setdefault(("patient", patient_id), []).append((starts, ends))
+        if device is not None:
+            busy.setdefault(("device", device), []).append((starts, blocked))
+    for intervals in busy.values():
+        intervals.sort()
+    return busy
+
+
+def held_over(
+    start: datetime,
+    blocked_until: datetime,
+    *,
+    practitioners: Sequence[int],
+    patient: int | None,
+    rooms: Sequence[int] = (),
+    devices: Sequence[int] = (),
+    exclude: int | None = None,
+) -> Busy:
+    """What the practitioners, the patient, the rooms and the devices hold over a period, in one
+    query: one snapshot answers for every resource even while other bookings commit."""
+    who = Q(practitioner_id__in=list(practitioners))
+    if patient is not None:
+        who |= Q(patient_id=patient)
+    if rooms:
+        who |= Q(room_id__in=list(rooms))
+    if devices:
+        who |= Q(device_holds__device_id__in=list(devices), device_holds__active=True)
+    sessions = Appointment.objects.filter(who).active().overlapping(start, blocked_until)
+    if exclude is not None:
+        sessions = sessions.exclude(pk=exclude)
+    if devices:
+        return busy_from(sessions.values_list(*HELD_FIELDS, "device_holds__device_id"), patient=patient)
+    return busy_from(_without_devices(sessions.values_list(*HELD_FIELDS)), patient=patient)
+
+
+HELD_FIELDS = ("practitioner_id", "room_id", "patient_id", "starts_at", "ends_at", "blocked_until")
+
+
+def _without_devices(
+    rows: Iterable[tuple[int, int | None, int, datetime, datetime, datetime]],
+) -> Iterable[HeldRow]:
+    for practitioner, room, patient, starts, ends, blocked in rows:
+        yield practitioner, room, patient, starts, ends, blocked, None
+
+
 class Availability:
     """Hours, rooms and devices of one location read once; bookings read per span of days."""
 
-    def __init__(self, location, practitioner_ids):
+    def __init__(self, location: Location, practitioner_ids: Iterable[int]) -> None:
         self.location = location
         self.zone = clinic_zone()
         self.opening = self._hours(OpeningHours.objects.filter(location=location))
-        self.working = {}
+        self.working: dict[int, dict[int, list[tuple[time, time]]]] = {}
         for row in WorkingHours.objects.filter(practitioner_id__in=list(practitioner_ids), location=location):
             self.working.setdefault(row.practitioner_id, {}).setdefault(row.weekday, []).append(
                 (row.starts, row.ends)
             )
         # Only those who work here: the others' bookings are not read for this location.
         self.practitioner_ids = sorted(self.working)
-        self.rooms, self.devices = {}, {}
+        self.rooms: dict[str, list[int]] = {}
+        self.devices: dict[str, list[int]] = {}
         for pk, kind in Room.objects.filter(location=location, active=True).values_list("pk", "kind__slug"):
             self.rooms.setdefault(kind, []).append(pk)
         for pk, kind in Device.objects.filter(location=location, active=True).values_list("pk", "kind__slug"):
             self.devices.setdefault(kind, []).append(pk)
 
     @staticmethod
-    def _hours(rows):
-        hours = {}
+    def _hours(rows: Iterable[OpeningHours]) -> dict[int, list[tuple[time, time]]]:
+        hours: dict[int, list[tuple[time, time]]] = {}
         for row in rows:
             hours.setdefault(row.weekday, []).append((row.starts, row.ends))
         return hours
 
     def calendar(
-        self, first_day, last_day, *, practitioners=None, patient=None, exclude=None, placed=(), needs=None
-    ):
+        self,
+        first_day: date,
+        last_day: date,
+        *,
+        practitioners: Sequence[int] | None = None,
+        patient: int | None = None,
+        exclude: int | None = None,
+        placed: Sequence[timeslots.Slot] = (),
+        needs: Needs | None = None,
+    ) -> timeslots.Calendar:
         """A Calendar for these days and practitioners (default: all who work here); `placed` are
         proposed slots to treat as booked already."""
         wanted = (
@@ -105,22 +167,24 @@ class Availability:
             else [p for p in practitioners if p in self.working]
         )
         start, end = day_bounds(first_day, last_day)
-        closed = set()
+        closed: set[date] = set()
         for closure in Closure.objects.filter(
             location=self.location, first_day__lte=last_day, last_day__gte=first_day
         ):
             closed.update(timeslots.days_between(closure.first_day, closure.last_day))
         days = [d for d in timeslots.days_between(first_day, last_day) if d not in closed]
         opening = timeslots.day_windows(days, self.opening, self.zone)
-        off = {}
+        off: dict[int, list[Interval]] = {}
         for row in TimeOff.objects.filter(
             practitioner_id__in=wanted, starts_at__lt=end, ends_at__gt=start
         ).order_by("starts_at"):
             off.setdefault(row.practitioner_id, []).append((row.starts_at, row.ends_at))
         windows = {}
         for pk in wanted:
-            working = timeslots.day_windows(days, self.working[pk], self.zone)
-            windows[pk] = timeslots.subtract(timeslots.intersect(working, opening), off.get(pk, []))
+            working: WeeklyHours = self.working[pk]
+            windows[pk] = timeslots.subtract(
+                timeslots.intersect(timeslots.day_windows(days, working, self.zone), opening), off.get(pk, [])
+            )
         busy = self._busy(
             start,
             end,
@@ -138,7 +202,17 @@ class Availability:
             windows=windows, busy=busy, rooms=self.rooms, devices=self.devices, zone=self.zone.key
         )
 
-    def _busy(self, start, end, *, practitioners, patient, exclude, room_types=None, device_types=None):
+    def _busy(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        practitioners: Sequence[int],
+        patient: int | None,
+        exclude: int | None,
+        room_types: Sequence[str] | None = None,
+        device_types: Sequence[str] | None = None,
+    ) -> Busy:
         rooms = [
             pk for kind, pks in self.rooms.items() if room_types is None or kind in room_types for pk in pks
         ]
@@ -151,31 +225,20 @@ class Availability:
         who = Q(practitioner_id__in=practitioners) | Q(room_id__in=rooms)
         if patient is not None:
             who |= Q(patient_id=patient)
-        rows = (
-            Appointment.objects.filter(who, status__in=Appointment.ACTIVE)
-            .filter(overlapping(start, end))
-            .exclude(pk=exclude)
-            .values_list("practitioner_id", "room_id", "patient_id", "starts_at", "ends_at", "blocked_until")
-        )
-        busy = {}
-        for practitioner, room, patient_id, starts, ends, blocked in rows:
-            busy.setdefault(("practitioner", practitioner), []).append((starts, blocked))
-            if room is not None:
-                busy.setdefault(("room", room), []).append((starts, blocked))
-            if patient_id == patient:
-                busy.setdefault(("patient", patient_id), []).append((starts, ends))
-        holds = (
-            AppointmentDevice.objects.filter(overlapping(start, end), device_id__in=devices, active=True)
-            .exclude(appointment_id=exclude)
-            .values_list("device_id", "starts_at", "blocked_until")
-        )
-        for device, starts, blocked in holds:
+        sessions = Appointment.objects.filter(who).active().overlapping(start, end)
+        if exclude is not None:
+            sessions = sessions.exclude(pk=exclude)
+        busy = busy_from(_without_devices(sessions.values_list(*HELD_FIELDS)), patient=patient)
+        holds = AppointmentDevice.objects.active().overlapping(start, end).filter(device_id__in=devices)
+        if exclude is not None:
+            holds = holds.exclude(appointment_id=exclude)
+        for device, starts, blocked in holds.values_list("device_id", "starts_at", "blocked_until"):
             busy.setdefault(("device", device), []).append((starts, blocked))
         return busy
 
     @staticmethod
-    def _hold(busy, slot, patient):
-        blocked = slot.blocked_until
+    def _hold(busy: Busy, slot: timeslots.Slot, patient: int | None) -> None:
+        blocked = slot.blocked_until if isinstance(slot, FoundSlot) and slot.blocked_until else slot.end
         busy.setdefault(("practitioner", slot.practitioner), []).append((slot.start, blocked))
         if slot.room is not None:
             busy.setdefault(("room", slot.room), []).append((slot.start, blocked))
@@ -191,10 +254,20 @@ class FoundSlot(timeslots.Slot):
     blocked_until: datetime | None = None
 
 
-def qualified_practitioners(treatment, practitioner=None):
+@overload
+def _pk(value: Model | int) -> int: ...
+@overload
+def _pk(value: Model | int | None) -> int | None: ...
+def _pk(value: Model | int | None) -> int | None:
+    return value.pk if isinstance(value, Model) else value
+
+
+def qualified_practitioners(
+    treatment: Treatment, practitioner: Practitioner | int | None = None
+) -> list[int]:
     found = Practitioner.objects.filter(active=True, treatments=treatment)
     if practitioner is not None:
-        found = found.filter(pk=getattr(practitioner, "pk", practitioner))
+        found = found.filter(pk=_pk(practitioner))
     return list(found.values_list("pk", flat=True))
 
 
@@ -206,30 +279,40 @@ class SlotFinder:
 
     CHUNK_DAYS = 7
 
-    def __init__(self, treatment, *, practitioner=None, location=None, patient=None, exclude=None):
+    def __init__(
+        self,
+        treatment: Treatment,
+        *,
+        practitioner: Practitioner | int | None = None,
+        location: Location | int | None = None,
+        patient: Patient | int | None = None,
+        exclude: int | None = None,
+    ) -> None:
         self.needs = Needs.of(treatment)
-        self.patient = getattr(patient, "pk", patient)
+        self.patient = _pk(patient)
         self.exclude = exclude
         self.practitioners = qualified_practitioners(treatment, practitioner)
         rows = WorkingHours.objects.filter(practitioner_id__in=self.practitioners, location__active=True)
         if location is not None:
-            rows = rows.filter(location_id=getattr(location, "pk", location))
-        self.staff = {}
+            rows = rows.filter(location_id=_pk(location))
+        self.staff: dict[int, set[int]] = {}
         for location_id, practitioner_id in rows.values_list("location_id", "practitioner_id"):
             self.staff.setdefault(location_id, set()).add(practitioner_id)
-        self._sites = {}
+        self._sites: dict[int, Availability] = {}
 
-    def _site(self, location_id):
+    def _site(self, location_id: int) -> Availability:
         if location_id not in self._sites:
             location = Location.objects.get(pk=location_id)
             self._sites[location_id] = Availability(location, self.staff[location_id])
         return self._sites[location_id]
 
-    def sites_for(self, practitioners):
+    def sites_for(self, practitioners: Iterable[int]) -> list[Availability]:
         wanted = set(practitioners)
         return [self._site(pk) for pk in sorted(self.staff) if self.staff[pk] & wanted]
 
-    def _request(self, practitioners, not_before, not_after):
+    def _request(
+        self, practitioners: Sequence[int], not_before: datetime | None, not_after: datetime | None
+    ) -> timeslots.SlotRequest:
         return timeslots.SlotRequest(
             duration=self.needs.duration,
             buffer=self.needs.buffer,
@@ -242,8 +325,16 @@ class SlotFinder:
         )
 
     def find(
-        self, first_day, last_day, *, practitioner=None, limit=10, not_before=None, placed=(), hours=None
-    ):
+        self,
+        first_day: date,
+        last_day: date,
+        *,
+        practitioner: int | None = None,
+        limit: int = 10,
+        not_before: datetime | None = None,
+        placed: Sequence[timeslots.Slot] = (),
+        hours: tuple[time, time] | None = None,
+    ) -> list[FoundSlot]:
         """The earliest free slots between two local days (inclusive), earliest first.
 
         hours: an optional (from, to) local time-of-day preference, e.g. (time(12), time(17)).
@@ -251,7 +342,7 @@ class SlotFinder:
         wanted = [practitioner] if practitioner is not None else self.practitioners
         wanted = [pk for pk in wanted if pk in self.practitioners]
         sites = self.sites_for(wanted)
-        found = []
+        found: list[FoundSlot] = []
         day = first_day
         # Few slots wanted are usually found in the first days: read a short span first.
         span = 2 if limit <= 3 else self.CHUNK_DAYS
@@ -287,12 +378,20 @@ class SlotFinder:
         found.sort(key=lambda s: (s.start, s.practitioner))
         return found[:limit]
 
-    def first(self, first_day, last_day, practitioner=None, placed=()):
+    def first(
+        self,
+        first_day: date,
+        last_day: date,
+        practitioner: int | None = None,
+        placed: Sequence[timeslots.Slot] = (),
+    ) -> FoundSlot | None:
         slots = self.find(first_day, last_day, practitioner=practitioner, limit=1, placed=placed)
         return slots[0] if slots else None
 
 
-def _within_hours(windows, hours, zone):
+def _within_hours(
+    windows: dict[int, list[Interval]], hours: tuple[time, time], zone: ZoneInfo
+) -> dict[int, list[Interval]]:
     opens, closes = hours
     result = {}
     for pk, spans in windows.items():

@@ -2,8 +2,13 @@
 
 import threading
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
+from patients.models import Patient
 from treatments.engine import planning
+from treatments.engine.plan_results import Suggestion
+from treatments.engine.profile_validation import Profile
 from treatments.models import CatalogRevision
 from treatments.selectors.catalog import snapshot
 from treatments.selectors.patient_profile import profile_for_patient
@@ -13,19 +18,28 @@ from treatments.selectors.patient_profile import profile_for_patient
 class CurrentCatalog:
     revision: int
     stamp: str
-    data: dict
-    engine: object
+    data: dict[str, Any]
+    engine: planning.Catalog
+
+
+@dataclass(frozen=True)
+class PatientSuggestion:
+    """A stored patient's profile and the engine's plan for it, or the problems that prevent one."""
+
+    profile: Profile
+    suggestion: Suggestion | None
+    problems: list[str]
 
 
 _lock = threading.Lock()
 _cached: CurrentCatalog | None = None
 
 
-def current_catalog():
+def current_catalog() -> CurrentCatalog:
     """The catalog as the engine wants it; rebuilt only when an admin changed something."""
     global _cached
-    revision = CatalogRevision.objects.filter(pk=1).values_list("number", "stamp").first() or (0, "")
-    number, stamp = revision[0], str(revision[1])
+    revision = CatalogRevision.objects.filter(pk=1).values_list("number", "stamp").first()
+    number, stamp = (revision[0], str(revision[1])) if revision else (0, "")
     cached = _cached
     if cached is not None and cached.stamp == stamp and cached.revision == number:
         return cached
@@ -36,21 +50,22 @@ def current_catalog():
     return fresh
 
 
-def validate(profile, catalog=None):
+def validate(profile: object, catalog: CurrentCatalog | None = None) -> list[str]:
     catalog = catalog or current_catalog()
     return planning.validate_profile(profile, catalog.engine)
 
 
-def suggest(profile, catalog=None):
+def suggest(profile: Profile, catalog: CurrentCatalog | None = None) -> Suggestion:
     catalog = catalog or current_catalog()
     return planning.suggest_plan(profile, catalog.engine)
 
 
-def suggest_for_patient(patient, *, today):
-    """(profile, plan or None, problems) for a stored patient."""
-    catalog = current_catalog()
+def suggest_for_patient(
+    patient: Patient, *, today: date, catalog: CurrentCatalog | None = None
+) -> PatientSuggestion:
+    catalog = catalog or current_catalog()
     profile = profile_for_patient(patient, today=today)
     problems = planning.validate_profile(profile, catalog.engine)
     if problems:
-        return profile, None, problems
-    return profile, planning.suggest_plan(profile, catalog.engine), []
+        return PatientSuggestion(profile, None, problems)
+    return PatientSuggestion(profile, planning.suggest_plan(profile, catalog.engine), [])

@@ -1,13 +1,30 @@
 """How a patient's plans and concerns are going: sessions done against planned, and scores."""
 
+from typing import TypedDict
+
 from django.db.models import Count
 from django.utils import timezone
 
+from patients.models import Patient
 from treatments.models import Appointment, OutcomeScore, Plan
 
 
-def plan_progress(patient):
-    """[{"plan", "planned", "done", "booked"}] for each accepted plan, in two queries."""
+class PlanProgress(TypedDict):
+    plan: Plan
+    planned: int
+    done: int
+    booked: int
+
+
+class ScoreSeries(TypedDict):
+    label: str
+    dates: list[str]
+    clinician: list[int]
+    patient: list[int | None]
+
+
+def plan_progress(patient: Patient) -> list[PlanProgress]:
+    """Sessions done and booked against planned, for each accepted plan, in two queries."""
     plans = list(
         Plan.objects.filter(patient=patient, status=Plan.Status.ACCEPTED).annotate(
             planned=Count("planned_sessions", distinct=True)
@@ -34,9 +51,9 @@ def plan_progress(patient):
     ]
 
 
-def concern_scores(patient):
-    """Chart data: [{"label", "dates", "clinician", "patient"}] per concern, oldest score first."""
-    series = {}
+def concern_scores(patient: Patient) -> list[ScoreSeries]:
+    """Chart data per concern, oldest score first."""
+    series: dict[int, ScoreSeries] = {}
     scores = (
         OutcomeScore.objects.filter(concern__patient=patient)
         .select_related("concern__concern", "appointment")

@@ -1,35 +1,50 @@
 """Book, move, cancel and change the status of sessions.
 
+A booking reads the facts of its day once (treatments.selectors.booking_facts), judges them once
+in the engine (treatments.engine.booking_rules.judge_booking: hours, qualification,
+contraindications, intervals, rooms and devices, conflicts), then saves.
+
 Every write runs in one transaction. Overlaps are refused by PostgreSQL's exclusion constraints
-(migration 0003), whatever requests arrive together; the check made here first gives the usual
-case a precise answer, and on SQLite, whose transactions take the write lock at BEGIN
-(IMMEDIATE mode, see settings), it is the whole guard.
+(migration 0003), whatever requests arrive together; the check made here first, on one snapshot
+of what is held, gives the usual case a precise answer, and on SQLite, whose transactions take the
+write lock at BEGIN (IMMEDIATE mode, see settings), it is the whole guard.
+
+Racing writes can also meet a deadlock or a serialization failure; the writes called by views
+(`session_book`, `session_move`, `session_status_change`, `plan_book`) run their whole transaction
+again a few times, then raise CalendarBusy, which the pages and the API answer with 409.
 """
 
+import functools
+import random
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import ParamSpec, TypeVar
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
 
+from clinic.disclosure import CLINICAL
 from clinic.roles import CLINICIAN, has_role
-from treatments.engine import booking_rules, planning, timeslots
+from patients.models import BodyArea, Patient
+from treatments.engine import booking_rules, timeslots
+from treatments.engine.timeslots import Claim, Taken
 from treatments.models import (
     Appointment,
     AppointmentDevice,
-    Closure,
     Device,
-    OpeningHours,
+    Plan,
     PlannedSession,
     Practitioner,
     Room,
-    TimeOff,
-    WorkingHours,
+    Treatment,
 )
-from treatments.selectors.availability import Needs, SlotFinder, clinic_zone, overlapping
-from treatments.selectors.patient_profile import profile_for_patient
-from treatments.selectors.plan_suggestions import current_catalog
+from treatments.selectors.availability import FoundSlot, SlotFinder, held_over
+from treatments.selectors.booking_facts import booking_facts, local_day, plan_intervals
+from treatments.selectors.session_versions import changes_since, session_version
 
 RESOURCE_NAMES = {
     "practitioner": "The practitioner",
@@ -43,223 +58,213 @@ CONSTRAINT_RESOURCES = {
     "appointment_no_overlap_patient": "patient",
     "appointment_no_overlap_device": "device",
 }
+CANNOT_MOVE = "A {status} session cannot be moved."
+CANCEL_REASON_NEEDED = "Say why the session is cancelled."
+STALE_PROPOSAL = "{label}: the proposal names a practitioner or room that no longer exists."
+CALENDAR_BUSY = "The calendar is busy, try again."
+ALREADY_BOOKED = "Already booked at that time: {treatment} on {when:%a %b %d at %H:%M} with {practitioner}."
+STALE_SESSION = "The session changed since you read it: {changes}."
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race and
+# may simply run again.
+CONTENTION_CODES = frozenset({"40P01", "40001"})
+ATTEMPTS = 5
+BACKOFF_SECONDS = 0.05  # doubled after each lost try, jittered so racing writes spread out
+
+
+def _each(error: ValidationError) -> list[ValidationError]:
+    if hasattr(error, "error_dict"):
+        return [item for items in error.error_dict.values() for item in items]
+    return list(error.error_list)
 
 
 class Conflict(Exception):
     """A resource is already taken at that time."""
 
-    def __init__(self, resource, pk, start=None):
+    def __init__(self, resource: str, pk: int | None, start: datetime | None = None) -> None:
         self.resource, self.pk, self.start = resource, pk, start
         super().__init__(f"{RESOURCE_NAMES[resource]} is already booked at that time.")
 
     @property
-    def detail(self):
+    def detail(self) -> str:
         return str(self)
+
+
+class StaleSession(Exception):
+    """The session changed since the version the client read (If-Match)."""
+
+    def __init__(self, session: Appointment, changes: list[str]) -> None:
+        self.session, self.changes = session, changes
+        super().__init__(STALE_SESSION.format(changes="; ".join(changes)))
+
+    @property
+    def detail(self) -> str:
+        return str(self)
+
+
+class CalendarBusy(Exception):
+    """A booking write lost every retry to deadlocks or serialization failures."""
+
+    def __init__(self) -> None:
+        super().__init__(CALENDAR_BUSY)
+
+    @property
+    def detail(self) -> str:
+        return str(self)
+
+
+def _is_contention(error: DatabaseError) -> bool:
+    cause = error.__cause__
+    return (getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)) in CONTENTION_CODES
+
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
+
+def retried_on_contention(write: Callable[Params, Result]) -> Callable[Params, Result]:
+    """Run a whole write transaction again when it loses a race; CalendarBusy once it has lost
+    ATTEMPTS times. Inside a caller's transaction nothing can be run again on its own, so the
+    error goes up to the outermost retried write (plan_book around session_book)."""
+
+    @functools.wraps(write)
+    def run(*args: Params.args, **kwargs: Params.kwargs) -> Result:
+        if transaction.get_connection().in_atomic_block:
+            return write(*args, **kwargs)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return write(*args, **kwargs)
+            except DatabaseError as error:
+                if not _is_contention(error):
+                    raise
+                if attempt == ATTEMPTS:
+                    raise CalendarBusy() from error
+                time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1) * (0.5 + random.random()))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    return run
+
+
+class AlreadyBooked(Conflict):
+    """The same booking (patient, treatment, practitioner, start) is already active: a repeated
+    submit. A Conflict over the patient, for callers that only know conflicts."""
+
+    def __init__(self, session: Appointment) -> None:
+        super().__init__("patient", session.patient_id, session.starts_at)
+        self.session = session
+        self.args = (
+            ALREADY_BOOKED.format(
+                treatment=session.treatment.name,
+                when=timezone.localtime(session.starts_at),
+                practitioner=session.practitioner,
+            ),
+        )
 
 
 @dataclass
 class BookingRequest:
-    patient: object
-    treatment: object
-    areas: list
-    practitioner: object
+    patient: Patient
+    treatment: Treatment
+    areas: list[BodyArea]
+    practitioner: Practitioner
     start: datetime
-    room: object = None
-    devices: list = field(default_factory=list)
-    plan: object = None
-    planned_session: object = None
+    room: Room | None = None
+    devices: list[Device] = field(default_factory=list)
+    plan: Plan | None = None
+    planned_session: PlannedSession | None = None
     override_reason: str = ""
 
 
-def _local_day(moment):
-    return moment.astimezone(clinic_zone()).date()
+@dataclass(frozen=True)
+class Placement:
+    """Where and when a judged session goes, and what it holds."""
+
+    location: int
+    room: int | None
+    devices: tuple[int, ...]
+    start: datetime
+    end: datetime
+    blocked_until: datetime
+    interval_override_reason: str
 
 
-def _hours_problems(practitioner, start, blocked_until):
-    """Messages, and the location whose hours hold [start, blocked_until)."""
-    zone = clinic_zone()
-    day = _local_day(start)
-    rows = list(WorkingHours.objects.filter(practitioner=practitioner, weekday=day.weekday()))
-    if not rows:
-        return [f"{practitioner} does not work at that time ({day:%A}s)."], None
-    off = list(
-        TimeOff.objects.filter(
-            practitioner=practitioner, starts_at__lt=blocked_until, ends_at__gt=start
-        ).values_list("starts_at", "ends_at")
+def _judge(request: BookingRequest, *, by: User, exclude: int | None = None) -> Placement:
+    """Judge a booking on the facts of its day: raises ValidationError (problems per field) or
+    Conflict, else says where it goes and what it holds."""
+    facts = booking_facts(
+        patient=request.patient,
+        treatment=request.treatment,
+        areas=request.areas,
+        practitioner=request.practitioner,
+        start=request.start,
+        room=request.room,
+        devices=request.devices or (),
+        plan=request.plan,
+        exclude=exclude,
     )
-    problems = []
-    for location in {row.location_id for row in rows}:
-        working = [
-            timeslots.local_window(day, row.starts, row.ends, zone)
-            for row in rows
-            if row.location_id == location
-        ]
-        opening = [
-            timeslots.local_window(day, row.starts, row.ends, zone)
-            for row in OpeningHours.objects.filter(location_id=location, weekday=day.weekday())
-        ]
-        closure = (
-            Closure.objects.filter(location_id=location, first_day__lte=day, last_day__gte=day)
-            .values_list("reason", flat=True)
-            .first()
-        )
-        problems = booking_rules.hours_problems(
-            start,
-            blocked_until,
-            closure=closure,
-            opening=opening,
-            working=working,
-            time_off=off,
-            who=str(practitioner),
-        )
-        if not problems:
-            return [], location
-    return problems, None
-
-
-def _contraindication_problems(patient, treatment, area_slugs, day):
-    catalog = current_catalog()
-    profile = profile_for_patient(patient, today=day)
-    verdict = planning.check_treatment(profile, catalog.engine, treatment.slug, area_slugs)
-    reasons = "; ".join(r["text"] for r in verdict["reasons"])
-    if verdict["status"] == "excluded":
-        return [f"{treatment.name} must not be done for this patient: {reasons}"]
-    if verdict["status"] == "deferred":
-        when = f" before {verdict['earliest_start']}" if verdict["earliest_start"] else " yet"
-        return [f"{treatment.name} cannot be done{when}: {reasons}"]
-    if verdict["status"] == "needs_clearance":
-        return [f"{treatment.name} needs a clinician's clearance first: {reasons}"]
-    return []
-
-
-def _min_interval(request):
-    """The least days between sessions of this treatment: the plan's choice, else the catalog's."""
-    if request.plan is not None:
-        for item in request.plan.chosen.get("items", []):
-            if item["treatment"] == request.treatment.slug:
-                return item["interval_days"]["min"]
-    catalog = current_catalog().engine
-    intervals = [
-        p["interval_days"]["min"]
-        for ps in catalog.protocols.values()
-        for p in ps
-        if p["treatment"] == request.treatment.slug
-    ]
-    return min(intervals, default=0)
-
-
-def _interval_problems(request, day, area_slugs, exclude):
-    catalog = current_catalog().engine
-    others = (
-        Appointment.objects.filter(patient=request.patient, status__in=Appointment.ACTIVE)
-        .exclude(pk=exclude)
-        .select_related("treatment")
-        .prefetch_related("areas")
+    judgement = booking_rules.judge_booking(
+        facts, is_clinician=has_role(by, CLINICIAN), override_reason=request.override_reason or ""
     )
-    sessions = [
-        booking_rules.PastSession(
-            treatment=a.treatment.slug,
-            name=a.treatment.name,
-            areas=tuple(area.slug for area in a.areas.all()),
-            day=_local_day(a.starts_at),
-        )
-        for a in others
-    ]
-    tree = catalog.tree
-
-    def overlaps(first, second):
-        return any(tree.overlaps(a, b) for a in first for b in second) or not first or not second
-
-    return booking_rules.interval_problems(
-        treatment=request.treatment.slug,
-        name=request.treatment.name,
-        areas=tuple(area_slugs),
-        day=day,
-        sessions=sessions,
-        min_interval_days=_min_interval(request),
-        gap_days=catalog.gap_days,
-        overlaps=overlaps,
+    if judgement.problems:
+        errors: dict[str, list[ValidationError]] = {}
+        for problem in judgement.problems:
+            code = CLINICAL if problem.clinical else "booking"
+            errors.setdefault(problem.field, []).append(ValidationError(problem.message, code=code))
+        raise ValidationError(errors)
+    if judgement.taken is not None:
+        raise Conflict(judgement.taken.resource, judgement.taken.pk, request.start)
+    if judgement.held is None or judgement.location is None:
+        raise ValueError("judge_booking places every booking it finds no problem with.")
+    return Placement(
+        location=judgement.location,
+        room=judgement.held.room,
+        devices=judgement.held.devices,
+        start=facts.start,
+        end=facts.end,
+        blocked_until=facts.blocked_until,
+        interval_override_reason=judgement.interval_override_reason,
     )
 
 
-def _resources(request, needs, location):
-    """Field errors for the room and devices chosen (none chosen: they are assigned later)."""
-    errors = {}
-    room = request.room
-    if room is not None:
-        if room.location_id != location or not room.active:
-            errors["room"] = [f"{room.name} is not at this practitioner's location that day."]
-        elif needs.room_types and room.kind.slug not in needs.room_types:
-            errors["room"] = [f"{room.name} is not a room this treatment can use."]
-    devices = list(request.devices or [])
-    kinds = {d.kind.slug for d in devices}
-    missing = [kind for kind in needs.device_types if kind not in kinds]
-    wrong = [d.name for d in devices if d.location_id != location or not d.active]
-    if devices and missing:
-        errors["devices"] = [f"This treatment also needs: {', '.join(missing)}."]
-    if wrong:
-        errors["devices"] = [f"Not available at this location: {', '.join(wrong)}."]
-    return errors
+def _place(appointment: Appointment, request: BookingRequest, placement: Placement) -> None:
+    appointment.patient = request.patient
+    appointment.treatment = request.treatment
+    appointment.practitioner = request.practitioner
+    appointment.location_id = placement.location
+    appointment.room_id = placement.room
+    appointment.starts_at = placement.start
+    appointment.ends_at = placement.end
+    appointment.blocked_until = placement.blocked_until
+    appointment.interval_override_reason = placement.interval_override_reason
 
 
-def _holding(start, blocked_until, exclude):
-    """Active sessions and device holds over a period, but for the session being moved."""
-    sessions = Appointment.objects.filter(
-        overlapping(start, blocked_until), status__in=Appointment.ACTIVE
-    ).exclude(pk=exclude)
-    holds = AppointmentDevice.objects.filter(overlapping(start, blocked_until), active=True).exclude(
-        appointment_id=exclude
+def _conflict_check(appointment: Appointment, device_ids: Sequence[int], exclude: int | None) -> None:
+    """Raise Conflict for the first resource the session's resources are taken by (practitioner
+    first), read in one query: the same calculation as the judgement and the slot finder."""
+    busy = held_over(
+        appointment.starts_at,
+        appointment.blocked_until,
+        practitioners=[appointment.practitioner_id],
+        patient=appointment.patient_id,
+        rooms=[appointment.room_id] if appointment.room_id else [],
+        devices=device_ids,
+        exclude=exclude,
     )
-    return sessions, holds
-
-
-def _first_free(candidates, taken):
-    busy = set(taken)
-    return next((pk for pk in candidates if pk not in busy), None)
-
-
-def _conflict_check(appointment, device_ids, exclude):
-    """Raise Conflict for the first resource taken, practitioner first. One query, so that one
-    snapshot answers for every resource even while other bookings commit."""
-    start, end, blocked = appointment.starts_at, appointment.ends_at, appointment.blocked_until
-    held = overlapping(start, blocked)
-    who = Q(practitioner_id=appointment.practitioner_id) | Q(patient_id=appointment.patient_id)
-    if appointment.room_id:
-        who |= Q(room_id=appointment.room_id)
-    if device_ids:
-        who |= Q(device_holds__device_id__in=device_ids, device_holds__active=True)
-    rows = (
-        Appointment.objects.filter(held, who)
-        .filter(status__in=Appointment.ACTIVE)
-        .exclude(pk=exclude)
-        .values_list(
-            "practitioner_id",
-            "room_id",
-            "patient_id",
-            "starts_at",
-            "ends_at",
-            "blocked_until",
-            "device_holds__device_id",
-        )
+    claim = Claim(
+        practitioner=appointment.practitioner_id,
+        patient=appointment.patient_id,
+        rooms=((appointment.room_id,),) if appointment.room_id else (),
+        devices=tuple((pk,) for pk in sorted(device_ids)),
+        named_room=True,
+        named_devices=True,
     )
-    taken = set()
-    for practitioner, room, patient, starts, ends, until, device in rows:
-        if starts < blocked and until > start:
-            if practitioner == appointment.practitioner_id:
-                taken.add(("practitioner", practitioner))
-            if room is not None and room == appointment.room_id:
-                taken.add(("room", room))
-            if device in device_ids:
-                taken.add(("device", device))
-        if patient == appointment.patient_id and starts < end and ends > start:
-            taken.add(("patient", patient))
-    for resource in ("practitioner", "room", "patient", "device"):
-        found = sorted(pk for kind, pk in taken if kind == resource)
-        if found:
-            raise Conflict(resource, found[0], start)
+    held = timeslots.hold_resources(
+        busy, claim, appointment.starts_at, appointment.ends_at, appointment.blocked_until
+    )
+    if isinstance(held, Taken):
+        raise Conflict(held.resource, held.pk, appointment.starts_at)
 
 
-def _conflict_from(error, appointment, device_ids):
+def _conflict_from(error: IntegrityError, appointment: Appointment, device_ids: Sequence[int]) -> Conflict:
     """Which resource an exclusion-constraint violation is about."""
     name = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") or ""
     resource = CONSTRAINT_RESOURCES.get(name)
@@ -274,76 +279,7 @@ def _conflict_from(error, appointment, device_ids):
     return Conflict(resource, pk, appointment.starts_at)
 
 
-def _check(request, *, by, exclude=None):
-    """Run every booking rule; returns (appointment fields, device ids) or raises ValidationError."""
-    errors = {}
-    treatment, practitioner = request.treatment, request.practitioner
-    needs = Needs.of(treatment)
-    start = request.start
-    end = start + needs.duration
-    blocked_until = end + needs.buffer
-    area_slugs = sorted(area.slug for area in request.areas)
-    if not area_slugs:
-        errors["areas"] = ["Choose the areas to treat."]
-    if not practitioner.active or not practitioner.treatments.filter(pk=treatment.pk).exists():
-        errors.setdefault("practitioner", []).append(f"{practitioner} is not qualified for {treatment.name}.")
-    hours, location = _hours_problems(practitioner, start, blocked_until)
-    if hours:
-        errors.setdefault("start", []).extend(hours)
-    day = _local_day(start)
-    contraindications = _contraindication_problems(request.patient, treatment, area_slugs, day)
-    if contraindications:
-        errors.setdefault("treatment", []).extend(contraindications)
-    intervals = _interval_problems(request, day, area_slugs, exclude)
-    if intervals:
-        reason = (request.override_reason or "").strip()
-        if not reason:
-            if has_role(by, CLINICIAN):
-                intervals.append("A clinician may book it anyway with a reason.")
-            errors.setdefault("start", []).extend(intervals)
-        elif not has_role(by, CLINICIAN):
-            errors.setdefault("override_reason", []).append(
-                "Only a clinician can book inside the minimum interval."
-            )
-    if location is not None:
-        for name, messages in _resources(request, needs, location).items():
-            errors.setdefault(name, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
-    room = request.room.pk if request.room else None
-    sessions, holds = _holding(start, blocked_until, exclude)
-    if room is None and needs.room_types:
-        candidates = Room.objects.filter(location_id=location, active=True, kind__slug__in=needs.room_types)
-        room = _first_free(
-            candidates.values_list("pk", flat=True),
-            sessions.filter(room__isnull=False).values_list("room_id", flat=True),
-        )
-        if room is None:
-            raise Conflict("room", None, start)
-    devices = [d.pk for d in request.devices or []]
-    if not devices:
-        held = set(holds.values_list("device_id", flat=True))
-        for kind in needs.device_types:
-            candidates = Device.objects.filter(location_id=location, active=True, kind__slug=kind)
-            device = _first_free(candidates.values_list("pk", flat=True), held)
-            if device is None:
-                raise Conflict("device", None, start)
-            devices.append(device)
-    fields = {
-        "patient": request.patient,
-        "treatment": treatment,
-        "practitioner": practitioner,
-        "location_id": location,
-        "room_id": room,
-        "starts_at": start,
-        "ends_at": end,
-        "blocked_until": blocked_until,
-        "interval_override_reason": (request.override_reason or "").strip() if intervals else "",
-    }
-    return fields, devices
-
-
-def _save(appointment, devices, area_ids):
+def _save(appointment: Appointment, devices: Sequence[int], area_ids: Sequence[int]) -> None:
     try:
         with transaction.atomic():
             appointment.save()
@@ -365,25 +301,62 @@ def _save(appointment, devices, area_ids):
         raise _conflict_from(error, appointment, devices) from error
 
 
-@transaction.atomic
-def book(request, *, by):
-    """Book one session; raises ValidationError (field errors) or Conflict."""
-    fields, devices = _check(request, by=by)
-    appointment = Appointment(
-        **fields, plan=request.plan, planned_session=request.planned_session, booked_by=by
+def _same_booking(request: BookingRequest) -> Appointment | None:
+    return (
+        Appointment.objects.active()
+        .filter(
+            patient=request.patient,
+            treatment=request.treatment,
+            practitioner=request.practitioner,
+            starts_at=request.start,
+        )
+        .select_related("treatment", "practitioner__user")
+        .first()
     )
-    _conflict_check(appointment, devices, exclude=None)
-    _save(appointment, devices, [area.pk for area in request.areas])
+
+
+def _check_version(appointment: Appointment, expected_version: str | None) -> None:
+    if expected_version is not None and session_version(appointment) != expected_version:
+        raise StaleSession(appointment, changes_since(appointment, expected_version))
+
+
+@retried_on_contention
+@transaction.atomic
+def session_book(*, request: BookingRequest, by: User) -> Appointment:
+    """Book one session; raises ValidationError (field errors), Conflict or AlreadyBooked."""
+    try:
+        placement = _judge(request, by=by)
+    except (ValidationError, Conflict) as refusal:
+        # Read only when refused: a repeated submit is refused by the session it already made.
+        same = _same_booking(request)
+        if same is not None:
+            raise AlreadyBooked(same) from refusal
+        raise
+    appointment = Appointment(plan=request.plan, planned_session=request.planned_session, booked_by=by)
+    _place(appointment, request, placement)
+    _save(appointment, placement.devices, [area.pk for area in request.areas])
     return appointment
 
 
+@retried_on_contention
 @transaction.atomic
-def move(appointment, *, start, by, practitioner=None, room=None, override_reason=""):
-    """Move a booked session to a new start (and optionally practitioner or room), same checks."""
+def session_move(
+    *,
+    appointment: Appointment,
+    start: datetime,
+    by: User,
+    practitioner: Practitioner | None = None,
+    room: Room | None = None,
+    override_reason: str = "",
+    expected_version: str | None = None,
+) -> Appointment:
+    """Move a booked session to a new start (and optionally practitioner or room), same checks;
+    with `expected_version`, raises StaleSession if the session changed since that version."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if appointment.status not in booking_rules.MOVABLE:
+    _check_version(appointment, expected_version)
+    if not appointment.can_move:
         raise ValidationError(
-            {"start": [f"A {appointment.get_status_display().lower()} session cannot be moved."]}
+            {"start": [CANNOT_MOVE.format(status=appointment.get_status_display().lower())]}
         )
     request = BookingRequest(
         patient=appointment.patient,
@@ -395,43 +368,63 @@ def move(appointment, *, start, by, practitioner=None, room=None, override_reaso
         plan=appointment.plan,
         override_reason=override_reason,
     )
-    fields, devices = _check(request, by=by, exclude=appointment.pk)
-    for name, value in fields.items():
-        setattr(appointment, name, value)
-    _conflict_check(appointment, devices, exclude=appointment.pk)
-    _save(appointment, devices, [area.pk for area in request.areas])
+    placement = _judge(request, by=by, exclude=appointment.pk)
+    _place(appointment, request, placement)
+    _save(appointment, placement.devices, [area.pk for area in request.areas])
     return appointment
 
 
+@retried_on_contention
 @transaction.atomic
-def change_status(appointment, *, status, by, reason=""):
+def session_status_change(
+    *,
+    appointment: Appointment,
+    status: str,
+    by: User,
+    reason: str = "",
+    expected_version: str | None = None,
+) -> Appointment:
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    problem = booking_rules.transition_problem(
-        appointment.status, status, is_clinician=has_role(by, CLINICIAN)
-    )
+    _check_version(appointment, expected_version)
+    problem = appointment.transition_problem(status, is_clinician=has_role(by, CLINICIAN))
     if problem:
         raise ValidationError({"status": [problem]})
     if status == Appointment.Status.CANCELLED:
         if not reason.strip():
-            raise ValidationError({"reason": ["Say why the session is cancelled."]})
+            raise ValidationError({"reason": [CANCEL_REASON_NEEDED]})
         appointment.cancel_reason = reason.strip()
         appointment.cancelled_by = by
     appointment.status = status
     appointment.save()
-    active = status in Appointment.ACTIVE
-    AppointmentDevice.objects.filter(appointment=appointment).update(active=active)
+    AppointmentDevice.objects.filter(appointment=appointment).update(active=appointment.is_active)
     return appointment
 
 
-def cancel(appointment, *, reason, by):
-    return change_status(appointment, status=Appointment.Status.CANCELLED, by=by, reason=reason)
+def session_cancel(
+    *, appointment: Appointment, reason: str, by: User, expected_version: str | None = None
+) -> Appointment:
+    return session_status_change(
+        appointment=appointment,
+        status=Appointment.Status.CANCELLED,
+        by=by,
+        reason=reason,
+        expected_version=expected_version,
+    )
 
 
-def next_slots(treatment, *, start, practitioner=None, patient=None, exclude=None, limit=5):
+def next_slots(
+    treatment: Treatment,
+    *,
+    start: datetime,
+    practitioner: Practitioner | None = None,
+    patient: Patient | int | None = None,
+    exclude: int | None = None,
+    limit: int = 5,
+) -> list[FoundSlot]:
     """Free slots from `start` on, the same practitioner's first, for a refused booking."""
-    day = _local_day(start)
+    day = local_day(start)
     finder = SlotFinder(treatment, patient=patient, exclude=exclude)
-    found = []
+    found: list[FoundSlot] = []
     if practitioner is not None:
         found = finder.find(
             day, day + timedelta(days=13), practitioner=practitioner.pk, limit=limit, not_before=start
@@ -442,30 +435,38 @@ def next_slots(treatment, *, start, practitioner=None, patient=None, exclude=Non
     return found
 
 
-def plan_sessions_to_book(plan):
+def plan_sessions_to_book(plan: Plan) -> list[PlannedSession]:
     """The planned sessions of a plan with no active booking yet, in order."""
     return list(
         PlannedSession.objects.filter(plan=plan)
-        .exclude(appointments__status__in=Appointment.ACTIVE)
+        .exclude(appointments__status__in=sorted(Appointment.ACTIVE))
         .select_related("treatment")
         .prefetch_related("areas", "treatment__needs")
         .order_by("visit", "id")
     )
 
 
-def propose_plan(plan, *, practitioner=None, not_before=None):
+Proposal = list[tuple[PlannedSession, timeslots.Slot]]
+
+
+def propose_plan(
+    plan: Plan, *, practitioner: Practitioner | int | None = None, not_before: datetime | None = None
+) -> tuple[Proposal, str | None]:
     """Dates for every unbooked session of an accepted plan: ([(planned session, slot)], problem)."""
     sessions = plan_sessions_to_book(plan)
-    intervals = {item["treatment"]: item["interval_days"] for item in plan.chosen.get("items", [])}
+    intervals = plan_intervals(plan)
     last_booked = {}
     for treatment, starts in (
-        Appointment.objects.filter(plan=plan, status__in=Appointment.ACTIVE)
+        Appointment.objects.filter(plan=plan)
+        .active()
         .order_by("starts_at")
         .values_list("treatment_id", "starts_at")
     ):
-        last_booked[treatment] = _local_day(starts)
-    first_day = _local_day(not_before) if not_before else None
-    visits, previous, finders = [], {}, {}
+        last_booked[treatment] = local_day(starts)
+    first_day = local_day(not_before) if not_before else None
+    visits: list[timeslots.PlannedVisit] = []
+    previous: dict[int, int] = {}
+    finders: dict[int, SlotFinder] = {}
     for index, session in enumerate(sessions):
         interval = intervals.get(session.treatment.slug, {})
         earliest = max(session.earliest, first_day) if first_day else session.earliest
@@ -487,16 +488,17 @@ def propose_plan(plan, *, practitioner=None, not_before=None):
             finders[session.treatment_id] = SlotFinder(session.treatment, patient=plan.patient_id)
         previous[session.treatment_id] = index
 
-    def search(first, last, wanted, placed):
+    def search(
+        first: date, last: date, wanted: int | None, placed: list[timeslots.Slot]
+    ) -> timeslots.Slot | None:
         # propose_dates places sessions in order, so the one searched for is the next unplaced.
         found = finders[sessions[len(placed)].treatment_id].find(
             first, last, practitioner=wanted, limit=1, placed=placed, not_before=not_before
         )
         return found[0] if found else None
 
-    slots, problem = timeslots.propose_dates(
-        visits, search, preferred=getattr(practitioner, "pk", practitioner)
-    )
+    preferred = practitioner.pk if isinstance(practitioner, Practitioner) else practitioner
+    slots, problem = timeslots.propose_dates(visits, search, preferred=preferred)
     if problem:
         session = sessions[len(slots)]
         problem = (
@@ -506,8 +508,9 @@ def propose_plan(plan, *, practitioner=None, not_before=None):
     return list(zip(sessions, slots, strict=False)), problem
 
 
+@retried_on_contention
 @transaction.atomic
-def book_plan(plan, choices, *, by):
+def plan_book(*, plan: Plan, choices: Proposal, by: User) -> list[Appointment]:
     """Book every (planned session, slot) at once, or nothing. Raises ValidationError or Conflict
     naming the session that could not be booked."""
     slots = [slot for _, slot in choices]
@@ -518,22 +521,22 @@ def book_plan(plan, choices, *, by):
     for session, slot in choices:
         label = f"Visit {session.visit}, {session.treatment.name}"
         if slot.practitioner not in practitioners or (slot.room and slot.room not in rooms):
-            raise ValidationError(
-                f"{label}: the proposal names a practitioner or room that no longer exists."
-            )
+            raise ValidationError(STALE_PROPOSAL.format(label=label))
         request = BookingRequest(
             patient=plan.patient,
             treatment=session.treatment,
             areas=list(session.areas.all()),
             practitioner=practitioners[slot.practitioner],
             start=slot.start,
-            room=rooms.get(slot.room),
+            room=rooms.get(slot.room) if slot.room else None,
             devices=[devices[d] for d in slot.devices if d in devices],
             plan=plan,
             planned_session=session,
         )
         try:
-            booked.append(book(request, by=by))
+            booked.append(session_book(request=request, by=by))
         except ValidationError as error:
-            raise ValidationError([f"{label}: {m}" for m in error.messages]) from error
+            raise ValidationError(
+                [ValidationError(f"{label}: {m}", code=e.code) for e in _each(error) for m in e.messages]
+            ) from error
     return booked

@@ -5,11 +5,13 @@ Idempotent: rows are found by their natural keys and updated, except rows an adm
 """
 
 from collections import Counter
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
-from django.db import transaction
+from django.db import models, transaction
 
 from patients.models import BodyArea, ConsentForm, MedicalCondition, SkinConcern
 from treatments.models import (
@@ -18,6 +20,7 @@ from treatments.models import (
     ProcedureGap,
     Protocol,
     ProtocolDepth,
+    RecordField,
     ResourceType,
     Source,
     Treatment,
@@ -28,35 +31,52 @@ ROOT = Path(__file__).resolve().parents[2]
 VOCABULARY_FILE = ROOT / "patients" / "seed" / "vocabulary.yaml"
 CATALOG_FILE = ROOT / "treatments" / "seed" / "catalog.yaml"
 
+# The merged YAML files (docs/catalog-format.md): plain JSON-like data.
+SeedData = Mapping[str, Any]
+SeedItem = Mapping[str, Any]
+Row = TypeVar("Row", bound=models.Model)
 
-def load_seed_data(vocabulary_file=VOCABULARY_FILE, catalog_file=CATALOG_FILE):
-    data = {}
+
+def load_seed_data(
+    vocabulary_file: Path = VOCABULARY_FILE, catalog_file: Path = CATALOG_FILE
+) -> dict[str, Any]:
+    data: dict[str, Any] = {}
     for path in (vocabulary_file, catalog_file):
         with open(path, encoding="utf-8") as handle:
             data.update(yaml.safe_load(handle))
     return data
 
 
-def _same(current, wanted):
+def _same(current: object, wanted: object) -> bool:
     if isinstance(current, Decimal) and wanted is not None:
         return current == Decimal(str(wanted))
     return current == wanted
 
 
-def _lines(items):
+def _decimal(value: float | int | None) -> Decimal | None:
+    # Through str: a float's binary expansion would carry more decimal places than the column.
+    return None if value is None else Decimal(str(value))
+
+
+def _lines(items: list[str] | None) -> str:
     return "\n".join(items or [])
 
 
 class Seeder:
-    def __init__(self, data):
+    def __init__(self, data: SeedData) -> None:
         self.data = data
-        self.counts = Counter()
-        self.areas, self.concerns, self.conditions = {}, {}, {}
-        self.treatments, self.groups, self.sources, self.forms = {}, {}, {}, {}
+        self.counts: Counter[str] = Counter()
+        self.areas: dict[str, BodyArea] = {}
+        self.concerns: dict[str, SkinConcern] = {}
+        self.conditions: dict[str, MedicalCondition] = {}
+        self.treatments: dict[str, Treatment] = {}
+        self.groups: dict[str, TreatmentGroup] = {}
+        self.sources: dict[str, Source] = {}
+        self.forms: dict[str, ConsentForm] = {}
 
-    def upsert(self, model, key, values):
+    def upsert(self, model: type[Row], key: dict[str, Any], values: dict[str, Any]) -> tuple[Row, bool]:
         """Create or update one row; keep a row an admin customised. Returns (row, written)."""
-        row = model.objects.filter(**key).first()
+        row = model._default_manager.filter(**key).first()
         if row is not None and getattr(row, "customized", False):
             self.counts["kept (edited by an admin)"] += 1
             return row, False
@@ -77,7 +97,7 @@ class Seeder:
         return row, True
 
     @transaction.atomic
-    def run(self):
+    def run(self) -> Counter[str]:
         self.seed_areas(self.data.get("areas", []), parent=None, order=[0])
         self.seed_vocabulary()
         self.seed_sources()
@@ -88,9 +108,10 @@ class Seeder:
         self.seed_contraindications()
         self.seed_patient_rules()
         self.seed_gaps()
+        self.seed_record_fields()
         return self.counts
 
-    def seed_areas(self, nodes, parent, order):
+    def seed_areas(self, nodes: list[SeedItem], parent: BodyArea | None, order: list[int]) -> None:
         for node in nodes:
             order[0] += 1
             area, _ = self.upsert(
@@ -101,14 +122,15 @@ class Seeder:
                     "parent": parent,
                     "sort_order": order[0],
                     "description": node.get("description", ""),
+                    "children_partial": bool(node.get("children_partial", False)),
                 },
             )
             self.areas[area.slug] = area
             self.seed_areas(node.get("children", []), parent=area, order=order)
 
-    def seed_vocabulary(self):
+    def seed_vocabulary(self) -> None:
         for item in self.data.get("concerns", []):
-            row, _ = self.upsert(
+            concern, _ = self.upsert(
                 SkinConcern,
                 {"slug": item["slug"]},
                 {
@@ -117,9 +139,9 @@ class Seeder:
                     "no_option_advice": item.get("no_option_advice", ""),
                 },
             )
-            self.concerns[row.slug] = row
+            self.concerns[concern.slug] = concern
         for item in self.data.get("conditions", []):
-            row, _ = self.upsert(
+            condition, _ = self.upsert(
                 MedicalCondition,
                 {"slug": item["slug"]},
                 {
@@ -128,11 +150,13 @@ class Seeder:
                     "description": item.get("description", ""),
                     "area_specific": bool(item.get("area_specific", False)),
                     "intake_question": item.get("intake_question", ""),
+                    "measure_name": (item.get("measure") or {}).get("name", ""),
+                    "measure_unit": (item.get("measure") or {}).get("unit", ""),
                 },
             )
-            self.conditions[row.slug] = row
+            self.conditions[condition.slug] = condition
 
-    def seed_sources(self):
+    def seed_sources(self) -> None:
         for key, item in (self.data.get("sources") or {}).items():
             row, _ = self.upsert(
                 Source,
@@ -145,7 +169,7 @@ class Seeder:
             )
             self.sources[key] = row
 
-    def seed_consent_forms(self):
+    def seed_consent_forms(self) -> None:
         for item in self.data.get("consent_forms", []):
             row, _ = self.upsert(
                 ConsentForm,
@@ -154,25 +178,29 @@ class Seeder:
             )
             self.forms[row.slug] = row
 
-    def set_sources(self, row, item):
+    def set_sources(
+        self,
+        row: Treatment | Protocol | ContraindicationRule | PatientRule | ProcedureGap | RecordField,
+        item: SeedItem,
+    ) -> None:
         row.sources.set([self.sources[key] for key in item.get("sources", []) if key in self.sources])
 
     @staticmethod
-    def provenance(item):
+    def provenance(item: SeedItem) -> dict[str, Any]:
         return {
             "evidence": item.get("evidence", "") or "",
             "sources_disagree": bool(item.get("sources_disagree", False)),
             "note": item.get("note", "") or "",
         }
 
-    def resource_type(self, slug):
+    def resource_type(self, slug: str) -> ResourceType:
         kind = ResourceType.Kind.ROOM if slug.endswith("room") else ResourceType.Kind.DEVICE
         row, _ = ResourceType.objects.get_or_create(
             slug=slug, defaults={"name": slug.replace("_", " ").capitalize(), "kind": kind}
         )
         return row
 
-    def seed_treatments(self):
+    def seed_treatments(self) -> None:
         items = self.data.get("treatments", [])
         for item in items:
             row, written = self.upsert(
@@ -186,7 +214,6 @@ class Seeder:
                     "consent_form": self.forms.get(item.get("consent_form")),
                     "pre_care": _lines(item.get("pre_care")),
                     "aftercare": _lines(item.get("aftercare")),
-                    "record_fields": item.get("record_fields", []),
                     **self.provenance(item),
                 },
             )
@@ -199,19 +226,26 @@ class Seeder:
             if not row.customized:
                 row.components.set([self.treatments[slug] for slug in item.get("components", [])])
 
-    def seed_groups(self):
+    def seed_groups(self) -> None:
         for item in self.data.get("groups", []):
-            row, written = self.upsert(TreatmentGroup, {"slug": item["slug"]}, {"name": item["name"]})
+            history = item.get("history_condition")
+            row, written = self.upsert(
+                TreatmentGroup,
+                {"slug": item["slug"]},
+                {"name": item["name"], "history_condition": self.conditions[history] if history else None},
+            )
             self.groups[row.slug] = row
             if written:
                 row.members.set([self.treatments[slug] for slug in item["members"]])
 
-    def target(self, slug, treatment_field="treatment", group_field="group"):
+    def target(
+        self, slug: str, treatment_field: str = "treatment", group_field: str = "group"
+    ) -> dict[str, Treatment | TreatmentGroup | None]:
         if slug in self.treatments:
             return {treatment_field: self.treatments[slug], group_field: None}
         return {treatment_field: None, group_field: self.groups[slug]}
 
-    def seed_protocols(self):
+    def seed_protocols(self) -> None:
         for item in self.data.get("protocols", []):
             sessions, interval = item["sessions"], item["interval_days"]
             peel = (item.get("settings") or {}).get("peel") or {}
@@ -231,12 +265,14 @@ class Seeder:
                     "preferred_fitzpatrick": item.get("preferred_fitzpatrick", []),
                     "weight": item.get("weight", 0),
                     "peel_agent": peel.get("agent", ""),
-                    "concentration_min_pct": concentration.get("min"),
-                    "concentration_max_pct": concentration.get("max"),
+                    "concentration_min_pct": _decimal(concentration.get("min")),
+                    "concentration_max_pct": _decimal(concentration.get("max")),
                     "concentration_by_fitzpatrick": peel.get("by_fitzpatrick") or {},
                     "coats_min": coats.get("min"),
                     "coats_max": coats.get("max"),
                     "maintenance": item.get("maintenance", "") or "",
+                    "option_note": item.get("option_note", "") or "",
+                    "preparation_days": item.get("preparation_days"),
                     **self.provenance(item),
                 },
             )
@@ -253,7 +289,7 @@ class Seeder:
                     defaults={"min_mm": bounds["min"], "max_mm": bounds["max"]},
                 )
 
-    def seed_contraindications(self):
+    def seed_contraindications(self) -> None:
         for item in self.data.get("contraindications", []):
             target = self.target(item["applies_to"])
             spread_to = item.get("spread_to")
@@ -271,13 +307,24 @@ class Seeder:
                     "area_limited": bool(item.get("area_limited", False)),
                     "spread_to": self.areas[spread_to] if spread_to else None,
                     "text": item["text"],
+                    "hold_days": item.get("hold_days"),
+                    "hold_days_by_fitzpatrick": {
+                        str(k): v for k, v in (item.get("hold_days_by_fitzpatrick") or {}).items()
+                    },
+                    "lead_days": item.get("lead_days"),
+                    "lead_moves_start": bool(item.get("lead_moves_start", False)),
+                    "pre_care": item.get("pre_care", "") or "",
+                    "item_note": item.get("item_note", "") or "",
+                    "value_below": _decimal(item.get("value_below")),
+                    "critical_below": _decimal(item.get("critical_below")),
+                    "critical_text": item.get("critical_text", "") or "",
                     **self.provenance(item),
                 },
             )
             if written:
                 self.set_sources(row, item)
 
-    def seed_patient_rules(self):
+    def seed_patient_rules(self) -> None:
         for item in self.data.get("patient_rules", []):
             row, written = self.upsert(
                 PatientRule,
@@ -292,7 +339,7 @@ class Seeder:
             if written:
                 self.set_sources(row, item)
 
-    def seed_gaps(self):
+    def seed_gaps(self) -> None:
         for item in self.data.get("procedure_gaps", []):
             key = {
                 **self.target(item["from"], "from_treatment", "from_group"),
@@ -310,6 +357,31 @@ class Seeder:
             if written:
                 self.set_sources(row, item)
 
+    def seed_record_fields(self) -> None:
+        for item in self.data.get("record_fields", []):
+            row, written = self.upsert(
+                RecordField,
+                {"key": item["key"], **self.target(item["applies_to"])},
+                {
+                    "label": item["label"],
+                    "kind": item["kind"],
+                    "unit": item.get("unit", "") or "",
+                    "choices": [list(choice) for choice in item.get("choices") or []],
+                    "required": bool(item.get("required", True)),
+                    "min_value": _decimal(item.get("min")),
+                    "max_value": _decimal(item.get("max")),
+                    "max_length": item.get("max_length"),
+                    "safe_min": _decimal(item.get("safe_min")),
+                    "safe_max": _decimal(item.get("safe_max")),
+                    "linked_to": item.get("linked_to", "") or "",
+                    "help_text": item.get("help_text", "") or "",
+                    "order": item.get("order", 0),
+                    **self.provenance(item),
+                },
+            )
+            if written:
+                self.set_sources(row, item)
 
-def seed_catalog(data=None):
+
+def seed_catalog(data: SeedData | None = None) -> Counter[str]:
     return Seeder(data if data is not None else load_seed_data()).run()

@@ -1,8 +1,17 @@
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from patients.models import BodyArea, Patient, PatientConsent
+from patients.models import BodyArea, ConsentForm, MedicalCondition, Patient, PatientConsent
+from treatments.engine.plan_choices import ItemChoice, chosen_plan
+from treatments.engine.plan_results import Suggestion
+from treatments.engine.profile_validation import Profile
 from treatments.models import Clearance, Plan, PlannedSession, Treatment
+from treatments.selectors.plan_suggestions import CurrentCatalog
 
 CONSENT_MISSING = "Record the signed consent “{title}” before accepting a plan with {treatment}."
 CONSENT_FORM_MISSING = (
@@ -15,7 +24,9 @@ CLEARANCE_REASON_NEEDED = "A clearance needs a reason."
 CLEARANCE_EXISTS = "This contraindication is already cleared for this treatment."
 
 
-def rules_for_plan(catalog_data, profile, treatments):
+def rules_for_plan(
+    catalog_data: dict[str, Any], profile: Profile, treatments: Collection[str]
+) -> dict[str, Any]:
     """The catalog rows that decided this plan, kept with it so it can be explained later."""
     concerns = {item["concern"] for item in profile["concerns"]}
     conditions = {item["condition"] for item in profile["conditions"]}
@@ -29,7 +40,9 @@ def rules_for_plan(catalog_data, profile, treatments):
     }
 
 
-def missing_consents(*, patient, treatments, catalog_data):
+def missing_consents(
+    *, patient: Patient, treatments: Collection[str], catalog_data: dict[str, Any]
+) -> list[str]:
     """Messages for each chosen treatment whose consent form the patient has not signed."""
     by_slug = {t["slug"]: t for t in catalog_data["treatments"]}
     signed = set(
@@ -37,8 +50,6 @@ def missing_consents(*, patient, treatments, catalog_data):
             patient=patient, withdrawn_on__isnull=True, form__active=True
         ).values_list("form__slug", flat=True)
     )
-    from patients.models import ConsentForm
-
     titles = dict(ConsentForm.objects.filter(active=True).values_list("slug", "title"))
     problems = []
     for slug in sorted(treatments):
@@ -54,9 +65,22 @@ def missing_consents(*, patient, treatments, catalog_data):
 
 
 @transaction.atomic
-def plan_accept(*, patient, today, profile, suggestion, chosen, visits, catalog, by):
-    """Store an accepted plan and its planned sessions; it replaces the patient's current plan."""
-    treatments = {item["treatment"] for item in chosen}
+def plan_accept(
+    *,
+    patient: Patient,
+    today: date,
+    profile: Profile,
+    suggestion: Suggestion,
+    choices: Sequence[ItemChoice],
+    catalog: CurrentCatalog,
+    by: User,
+) -> Plan:
+    """Store an accepted plan and its planned sessions; it replaces the patient's current plan.
+
+    `choices` has one choice per item of `suggestion`, each already passed by check_choice.
+    """
+    chosen = chosen_plan(suggestion, choices, catalog.engine)
+    treatments = chosen.treatments
     if not treatments:
         raise ValidationError(NOTHING_CHOSEN)
     problems = missing_consents(patient=patient, treatments=treatments, catalog_data=catalog.data)
@@ -74,8 +98,8 @@ def plan_accept(*, patient, today, profile, suggestion, chosen, visits, catalog,
         previous=current,
         today=today,
         profile=profile,
-        suggestion=suggestion,
-        chosen={"items": chosen, "visits": visits},
+        suggestion=suggestion.to_json(),
+        chosen=chosen.to_json(),
         catalog_revision=catalog.revision,
         catalog_rules=rules_for_plan(catalog.data, profile, treatments),
         accepted_by=by,
@@ -87,22 +111,22 @@ def plan_accept(*, patient, today, profile, suggestion, chosen, visits, catalog,
     plan.save()
     treatment_ids = dict(Treatment.objects.filter(slug__in=treatments).values_list("slug", "id"))
     area_ids = dict(BodyArea.objects.values_list("slug", "id"))
-    for visit in visits:
-        for procedure in visit["procedures"]:
+    for visit in chosen.visits:
+        for procedure in visit.procedures:
             planned = PlannedSession.objects.create(
                 plan=plan,
-                visit=visit["number"],
-                treatment_id=treatment_ids[procedure["treatment"]],
-                session=procedure["session"],
-                earliest=visit["earliest"],
-                latest=visit["latest"],
+                visit=visit.number,
+                treatment_id=treatment_ids[procedure.treatment],
+                session=procedure.session,
+                earliest=visit.earliest,
+                latest=visit.latest,
             )
-            planned.areas.set([area_ids[slug] for slug in procedure["areas"]])
+            planned.areas.set([area_ids[slug] for slug in procedure.areas])
     return plan
 
 
 @transaction.atomic
-def plan_close(*, plan, reason, now):
+def plan_close(*, plan: Plan, reason: str, now: datetime) -> Plan:
     if plan.status != Plan.Status.ACCEPTED:
         raise ValidationError(PLAN_NOT_OPEN)
     if not reason.strip():
@@ -115,7 +139,14 @@ def plan_close(*, plan, reason, now):
 
 
 @transaction.atomic
-def clearance_give(*, patient, treatment, condition, reason, by):
+def clearance_give(
+    *,
+    patient: Patient,
+    treatment: Treatment,
+    condition: MedicalCondition,
+    reason: str,
+    by: User,
+) -> Clearance:
     if not reason.strip():
         raise ValidationError(CLEARANCE_REASON_NEEDED)
     if Clearance.objects.filter(
@@ -128,7 +159,7 @@ def clearance_give(*, patient, treatment, condition, reason, by):
 
 
 @transaction.atomic
-def clearance_revoke(*, clearance, now):
+def clearance_revoke(*, clearance: Clearance, now: datetime) -> Clearance:
     clearance.revoked_at = now
     clearance.save(update_fields=["revoked_at"])
     return clearance

@@ -1,100 +1,56 @@
 """Writing a session's clinical record: screening, procedure, outcomes, photos, signature, addenda.
 
 Each write locks the record's row and refuses once the record is signed; corrections after
-signing are addenda. The clinical judgements are in the pure modules `screening` and `record_rules`.
+signing are addenda. The judgements come in with the session's context
+(treatments.selectors.session_context), built once per request; the rules are in the engine's
+`screening` and `record_rules`.
 """
 
+from collections.abc import Mapping, Sequence
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from patients.models import ConditionRecord, MedicalCondition
+from patients.models import BodyArea, Concern, MedicalCondition
+from patients.services import condition_record_create
 from treatments.engine import record_rules, screening
-from treatments.engine.planning import check_treatment
+from treatments.engine.record_rules import RecordValues
+from treatments.engine.screening import Finding
 from treatments.models import Addendum, Appointment, OutcomeScore, SessionPhoto, SessionRecord
-from treatments.selectors.availability import clinic_zone
-from treatments.selectors.patient_profile import profile_for_patient
-from treatments.selectors.plan_suggestions import current_catalog
+from treatments.selectors.session_context import SessionContext
 from treatments.services import booking
+from treatments.services.photos import photo_without_metadata
 from treatments.services.plans import missing_consents
 
 # What the front desk sees on a session stopped at screening: that it was clinical, not why.
 STOPPED_REASON = "Stopped for a clinical reason."
 LOCKED = "This record is signed and can no longer be edited. Add an addendum to correct it."
-OPEN_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN, Appointment.Status.IN_PROGRESS)
+NOT_OPEN = "This session is {status}; it cannot be screened."
+CONFIRM_CONSENT = "Confirm the consent on file before treating."
+SCREEN_FIRST = "Complete the screening first."
+STOPPED_AT_SCREENING = "This session was stopped at screening."
+CONFIRM_OR_CORRECT = "{problem} Confirm it with a reason, or correct the value."
+PROCEDURE_FIRST = "Record the procedure before signing."
+AFTERCARE_FIRST = "Give the aftercare instructions before signing."
+NOT_SIGNED = "The record is not signed yet: edit it directly."
+ADDENDUM_TEXT_NEEDED = "Write the correction or addition."
+ADDENDUM_REASON_NEEDED = "Say why the record is amended."
+FOUND_AT_SCREENING = "Found at the day-of screening."
+
+# Scores per concern: (the clinician's, the patient's or None); no clinician score removes it.
+Scores = Mapping[Concern, tuple[int | None, int | None]]
 
 
-def session_day(appointment):
-    return appointment.starts_at.astimezone(clinic_zone()).date()
-
-
-def area_slugs(appointment):
-    return sorted(area.slug for area in appointment.areas.all())
-
-
-def checklist(appointment, catalog=None):
-    catalog = catalog or current_catalog()
-    return screening.checklist(catalog.engine, appointment.treatment.slug)
-
-
-def limits(appointment, catalog=None):
-    """(safe ranges, planned depths) for the session's procedure values."""
-    catalog = catalog or current_catalog()
-    areas = area_slugs(appointment)
-    chosen = appointment.plan.chosen if appointment.plan_id else None
-    planned_limits, planned_depths = record_rules.plan_settings(chosen, appointment.treatment.slug, areas)
-    found = planned_limits or record_rules.session_limits(
-        catalog.engine, appointment.treatment.slug, areas, appointment.patient.fitzpatrick
-    )
-    return found, planned_depths
-
-
-def verdict_today(appointment, catalog=None, *, profile=None):
-    """The engine's judgement of the session on its day: blocking reasons and precaution flags."""
-    catalog = catalog or current_catalog()
-    profile = profile or profile_for_patient(appointment.patient, today=session_day(appointment))
-    return check_treatment(profile, catalog.engine, appointment.treatment.slug, area_slugs(appointment))
-
-
-def alerts(appointment, catalog=None, *, profile=None, verdict=None):
-    """What the clinician must see before opening the session: [{"severity", "text"}], the
-    contraindications that block it today first, then precautions, then allergies."""
-    catalog = catalog or current_catalog()
-    profile = profile or profile_for_patient(appointment.patient, today=session_day(appointment))
-    verdict = verdict or verdict_today(appointment, catalog, profile=profile)
-    found = [{"severity": r["severity"], "text": r["text"]} for r in verdict["reasons"]]
-    found += [{"severity": "precaution", "text": f["text"]} for f in verdict["flags"]]
-    allergies = [
-        c["condition"]
-        for c in profile["conditions"]
-        if c["condition"] in _allergy_slugs(catalog) and not c["until"]
-    ]
-    names = {slug: catalog.engine.conditions.get(slug, {}).get("name", slug) for slug in allergies}
-    found += [{"severity": "allergy", "text": f"Allergy: {names[slug]}"} for slug in sorted(set(allergies))]
-    if appointment.patient.other_allergies.strip():
-        found.append(
-            {"severity": "allergy", "text": f"Allergies: {appointment.patient.other_allergies.strip()}"}
-        )
-    return found
-
-
-def precautions(verdict):
-    """The precaution flags of a verdict: the screening asks whether each was followed."""
-    return [{"code": f["code"], "text": f["text"]} for f in verdict["flags"]]
-
-
-def _allergy_slugs(catalog):
-    return {slug for slug, c in catalog.engine.conditions.items() if c.get("kind") == "allergy"}
-
-
-def consent_problems(appointment, catalog=None):
-    catalog = catalog or current_catalog()
+def consent_problems(*, appointment: Appointment, context: SessionContext) -> list[str]:
     return missing_consents(
-        patient=appointment.patient, treatments={appointment.treatment.slug}, catalog_data=catalog.data
+        patient=appointment.patient, treatments={context.treatment}, catalog_data=context.catalog.data
     )
 
 
-def _locked_record(appointment):
+def _locked_record(appointment: Appointment) -> SessionRecord:
     """The record's row, locked for this transaction (created on first use)."""
     SessionRecord.objects.get_or_create(appointment=appointment)
     record = (
@@ -105,102 +61,116 @@ def _locked_record(appointment):
     return record
 
 
-def _advance(appointment, wanted, by):
+def _advance(appointment: Appointment, wanted: str, by: User) -> None:
     """Walk the appointment to `wanted` through the lifecycle's steps (a clinician may check in)."""
-    steps = {
+    steps: dict[str, list[str]] = {
         Appointment.Status.IN_PROGRESS: [Appointment.Status.CHECKED_IN, Appointment.Status.IN_PROGRESS],
         Appointment.Status.COMPLETED: [Appointment.Status.COMPLETED],
-    }[wanted]
-    for status in steps:
+    }
+    for status in steps[wanted]:
         appointment.refresh_from_db(fields=["status"])
         if appointment.status != status:
-            booking.change_status(appointment, status=status, by=by)
+            booking.session_status_change(appointment=appointment, status=status, by=by)
 
 
 @transaction.atomic
-def screen(appointment, *, answers, consent_confirmed, photos_taken, new_medications, by, followed=None):
+def session_screen(
+    *,
+    appointment: Appointment,
+    context: SessionContext,
+    answers: Mapping[str, bool],
+    consent_confirmed: bool,
+    photos_taken: bool,
+    new_medications: str,
+    by: User,
+    followed: Mapping[str, bool] | None = None,
+) -> SessionRecord:
     """Record the day-of screening. A "yes" that stops the treatment stops the session: the
-    findings join the patient's history and the session is cancelled for a clinical reason.
-    Returns the record."""
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if appointment.status not in OPEN_STATUSES:
-        raise ValidationError(
-            f"This session is {appointment.get_status_display().lower()}; it cannot be screened."
-        )
-    record = _locked_record(appointment)
-    catalog = current_catalog()
-    questions = checklist(appointment, catalog)
-    asked = {q["condition"] for q in questions}
-    answers = {slug: bool(yes) for slug, yes in answers.items() if slug in asked}
+    findings join the patient's history and the session is cancelled for a clinical reason."""
+    locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if locked.status not in Appointment.OPEN:
+        raise ValidationError(NOT_OPEN.format(status=locked.get_status_display().lower()))
+    record = _locked_record(locked)
+    asked = {q["condition"] for q in context.checklist}
+    answered = {slug: bool(yes) for slug, yes in answers.items() if slug in asked}
     if not consent_confirmed:
-        raise ValidationError({"consent_confirmed": ["Confirm the consent on file before treating."]})
-    missing = consent_problems(appointment, catalog)
+        raise ValidationError({"consent_confirmed": [CONFIRM_CONSENT]})
+    missing = consent_problems(appointment=appointment, context=context)
     if missing:
         raise ValidationError({"consent_confirmed": missing})
-    day = session_day(appointment)
-    areas = area_slugs(appointment)
-    profile = profile_for_patient(appointment.patient, today=day)
-    asked_precautions = precautions(verdict_today(appointment, catalog, profile=profile))
-    verdict = screening.evaluate(profile, catalog.engine, appointment.treatment.slug, areas, answers)
-    _record_findings(appointment, verdict["records"], by, day)
+    outcome = screening.evaluate(
+        context.profile, context.catalog.engine, context.treatment, context.areas, answered
+    )
+    _record_findings(appointment=appointment, findings=outcome.findings, by=by, context=context)
     record.screening = {
-        "questions": [{**q, "yes": answers.get(q["condition"], False)} for q in questions],
+        "questions": [{**q, "yes": answered.get(q["condition"], False)} for q in context.checklist],
         "consent_confirmed": True,
         "photos_taken": bool(photos_taken),
         "new_medications": new_medications.strip(),
         "precautions": [
-            {**flag, "followed": (followed or {}).get(flag["code"], False)} for flag in asked_precautions
+            {**flag, "followed": (followed or {}).get(flag["code"], False)} for flag in context.precautions
         ],
     }
     record.screened_by = by
     record.screened_at = timezone.now()
-    record.stopped = verdict["stop"]
-    record.stop_reasons = verdict["reasons"]
+    record.stopped = outcome.stop
+    record.stop_reasons = [reason.to_json() for reason in outcome.reasons]
     record.updated_by = by
     record.save()
     if record.stopped:
-        booking.change_status(appointment, status=Appointment.Status.CANCELLED, by=by, reason=STOPPED_REASON)
+        booking.session_status_change(
+            appointment=locked, status=Appointment.Status.CANCELLED, by=by, reason=STOPPED_REASON
+        )
     else:
-        _advance(appointment, Appointment.Status.IN_PROGRESS, by)
+        _advance(locked, Appointment.Status.IN_PROGRESS, by)
     return record
 
 
-def _record_findings(appointment, records, by, day):
+def _record_findings(
+    *, appointment: Appointment, findings: Sequence[Finding], by: User, context: SessionContext
+) -> None:
+    if not findings:
+        return
     conditions = {
-        c.slug: c for c in MedicalCondition.objects.filter(slug__in=[r["condition"] for r in records])
+        c.slug: c for c in MedicalCondition.objects.filter(slug__in=[f["condition"] for f in findings])
     }
-    areas = {a.slug: a for a in appointment.areas.all()}
-    for found in records:
-        entry = ConditionRecord.objects.create(
+    areas: dict[str, BodyArea] = {area.slug: area for area in appointment.areas.all()}
+    for finding in findings:
+        condition_record_create(
             patient=appointment.patient,
-            condition=conditions[found["condition"]],
-            since=day,
-            notes="Found at the day-of screening.",
-            recorded_by=by,
+            condition=conditions[finding["condition"]],
+            areas=[areas[slug] for slug in finding["areas"] if slug in areas],
+            since=context.day,
+            notes=FOUND_AT_SCREENING,
+            by=by,
         )
-        entry.areas.set([areas[slug] for slug in found["areas"] if slug in areas])
 
 
-def _screened(record):
+def _screened(record: SessionRecord) -> None:
     if record.screened_at is None:
-        raise ValidationError("Complete the screening first.")
+        raise ValidationError(SCREEN_FIRST)
     if record.stopped:
-        raise ValidationError("This session was stopped at screening.")
+        raise ValidationError(STOPPED_AT_SCREENING)
 
 
 @transaction.atomic
-def save_procedure(appointment, *, values, notes, confirmations, by, catalog=None):
+def procedure_save(
+    *,
+    appointment: Appointment,
+    context: SessionContext,
+    values: RecordValues,
+    notes: str,
+    confirmations: Mapping[str, str],
+    by: User,
+) -> SessionRecord:
     """Store the procedure values. Values outside the safe ranges need a reason each:
     ValidationError keyed by value ("needle_depth_mm.cheeks") when one is missing."""
     record = _locked_record(appointment)
     _screened(record)
-    found, _ = limits(appointment, catalog)
-    problems = record_rules.out_of_range(values, found)
+    problems = record_rules.out_of_range(values, context.limits, fields=context.record_fields)
     missing = record_rules.unconfirmed(problems, confirmations)
     if missing:
-        raise ValidationError(
-            {p.key: [f"{p.message} Confirm it with a reason, or correct the value."] for p in missing}
-        )
+        raise ValidationError({p.key: [CONFIRM_OR_CORRECT.format(problem=p.message)] for p in missing})
     record.values = values
     record.confirmations = {
         p.key: {"message": p.message, "reason": confirmations[p.key].strip()} for p in problems
@@ -212,8 +182,7 @@ def save_procedure(appointment, *, values, notes, confirmations, by, catalog=Non
 
 
 @transaction.atomic
-def save_outcomes(appointment, *, scores, by):
-    """scores: {Concern: (clinician score, patient score or None)}."""
+def outcomes_save(*, appointment: Appointment, scores: Scores, by: User) -> None:
     record = _locked_record(appointment)
     _screened(record)
     for concern, (clinician_score, patient_score) in scores.items():
@@ -228,27 +197,29 @@ def save_outcomes(appointment, *, scores, by):
 
 
 @transaction.atomic
-def add_photo(appointment, *, area, kind, image, by):
+def photo_add(
+    *, appointment: Appointment, area: BodyArea, kind: str, image: UploadedFile, by: User
+) -> SessionPhoto:
     _locked_record(appointment)
     return SessionPhoto.objects.create(
         appointment=appointment,
         area=area,
         kind=kind,
-        image=image,
-        content_type=getattr(image, "content_type", "") or "",
+        image=photo_without_metadata(image),
+        content_type=image.content_type or "",
         uploaded_by=by,
     )
 
 
 @transaction.atomic
-def sign(appointment, *, aftercare_given, by):
+def record_sign(*, appointment: Appointment, aftercare_given: bool, by: User) -> SessionRecord:
     """Sign and lock the record; the session is then completed and the plan moves on."""
     record = _locked_record(appointment)
     _screened(record)
     if not record.values:
-        raise ValidationError("Record the procedure before signing.")
+        raise ValidationError(PROCEDURE_FIRST)
     if not aftercare_given:
-        raise ValidationError({"aftercare_given": ["Give the aftercare instructions before signing."]})
+        raise ValidationError({"aftercare_given": [AFTERCARE_FIRST]})
     record.aftercare_given = list(appointment.treatment.aftercare_lines())
     record.aftercare_given_at = timezone.now()
     record.signed_by = by
@@ -260,15 +231,15 @@ def sign(appointment, *, aftercare_given, by):
 
 
 @transaction.atomic
-def add_addendum(record, *, text, reason, by):
+def addendum_add(*, record: SessionRecord, text: str, reason: str, by: User) -> Addendum:
     record = SessionRecord.objects.select_for_update().get(pk=record.pk)
     if not record.signed:
-        raise ValidationError("The record is not signed yet: edit it directly.")
+        raise ValidationError(NOT_SIGNED)
     errors = {}
     if not text.strip():
-        errors["text"] = ["Write the correction or addition."]
+        errors["text"] = [ADDENDUM_TEXT_NEEDED]
     if not reason.strip():
-        errors["reason"] = ["Say why the record is amended."]
+        errors["reason"] = [ADDENDUM_REASON_NEEDED]
     if errors:
         raise ValidationError(errors)
     return Addendum.objects.create(record=record, text=text.strip(), reason=reason.strip(), author=by)

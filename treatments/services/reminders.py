@@ -5,15 +5,14 @@ hosts, a retry) cannot both send it; a send that fails releases the claim for th
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from treatments.models import Appointment
-
-REMIND_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN)
+from treatments.models import Appointment, Treatment
+from treatments.models.scheduling import AppointmentQuerySet
 
 
 @dataclass(frozen=True)
@@ -23,20 +22,20 @@ class Reminder:
     when: str
     location: str
     address: str
-    pre_care: tuple
+    pre_care: tuple[str, ...]
 
 
-def pre_care_of(treatment):
+def pre_care_of(treatment: Treatment) -> tuple[str, ...]:
     """The treatment's own instructions, then those of its components not already given."""
-    lines = [line.strip() for line in treatment.pre_care.splitlines() if line.strip()]
+    lines = treatment.pre_care_lines()
     for component in treatment.components.all():
-        for line in component.pre_care.splitlines():
-            if line.strip() and line.strip() not in lines:
-                lines.append(line.strip())
+        for line in component.pre_care_lines():
+            if line not in lines:
+                lines.append(line)
     return tuple(lines)
 
 
-def compose(reminder):
+def compose(reminder: Reminder) -> tuple[str, str]:
     subject = f"Your {reminder.treatment} appointment on {reminder.when}"
     lines = [
         f"Dear {reminder.first_name},",
@@ -56,14 +55,10 @@ def compose(reminder):
     return subject, "\n".join(lines)
 
 
-def due(now, hours):
+def due(now: datetime, hours: int) -> AppointmentQuerySet:
     return (
-        Appointment.objects.filter(
-            status__in=REMIND_STATUSES,
-            reminder_sent_at__isnull=True,
-            starts_at__gte=now,
-            starts_at__lt=now + timedelta(hours=hours),
-        )
+        Appointment.objects.filter(status__in=sorted(Appointment.REMINDABLE), reminder_sent_at__isnull=True)
+        .between(now, now + timedelta(hours=hours))
         .exclude(patient__email="")
         .select_related("patient", "treatment", "location")
         .prefetch_related("treatment__components")
@@ -71,7 +66,7 @@ def due(now, hours):
     )
 
 
-def send_due(*, hours=24, now=None):
+def send_due(*, hours: int = 24, now: datetime | None = None) -> tuple[int, int]:
     """Send the reminders due; returns (sent, failed)."""
     now = now or timezone.now()
     sent = failed = 0

@@ -50,12 +50,9 @@ def practitioner_feed(request, token):
     )
     now = timezone.now()
     sessions = (
-        Appointment.objects.filter(
-            practitioner=practitioner,
-            status__in=Appointment.ACTIVE,
-            starts_at__gte=now - timedelta(days=PAST_DAYS),
-            starts_at__lt=now + timedelta(days=FUTURE_DAYS),
-        )
+        Appointment.objects.filter(practitioner=practitioner)
+        .active()
+        .between(now - timedelta(days=PAST_DAYS), now + timedelta(days=FUTURE_DAYS))
         .select_related("patient", "treatment", "location", "room")
         .only(
             "pk",

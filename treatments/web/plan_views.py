@@ -4,15 +4,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.disclosure import sees_clinical_detail
 from clinic.roles import CLINICIAN, has_role, role_required
 from patients.access import PATIENT_ROLES, get_patient
 from patients.models import MedicalCondition
-from treatments.engine import planning
-from treatments.engine.plan_choices import check_choice, series_for
+from treatments.engine.plan_choices import PlanChoices
 from treatments.models import Plan, Treatment
 from treatments.selectors.plan_suggestions import current_catalog, suggest_for_patient
 from treatments.services import plans
-from treatments.web.plan_forms import NONE, default_option_index, parse_choices
+from treatments.web.plan_forms import PlanChoiceFormSet
 
 CATALOG_CHANGED = (
     "The catalog or the patient's record changed since this page was opened: review the updated suggestion."
@@ -24,46 +24,25 @@ def _names(catalog):
         "treatments": {t["slug"]: t["name"] for t in catalog.data["treatments"]},
         "concerns": {c["slug"]: c["name"] for c in catalog.data["concerns"]},
         "conditions": {c["slug"]: c["name"] for c in catalog.data["conditions"]},
+        "areas": catalog.engine.tree.names,
     }
 
 
-def _render_builder(
-    request, patient, *, profile, plan, problems, catalog, choices=None, errors=None, status=200
-):
-    items = plan["items"] if plan else []
-    cleared = {(c["treatment"], c["condition"]) for c in profile.get("cleared", [])}
-    for item in items:
-        for option in item["options"]:
-            # Relative contraindications a clinician may still clear for this option.
-            option["clearable"] = sorted(
-                {
-                    flag["code"]
-                    for flag in option["flags"]
-                    if flag["severity"] == "relative" and (option["treatment"], flag["code"]) not in cleared
-                }
-            )
-    rows = []
-    for i, item in enumerate(items):
-        choice = choices[i] if choices else None
-        selected = choice.option_index if choice else default_option_index(item)
-        rows.append(
-            {
-                "index": i,
-                "item": item,
-                "selected": NONE if selected is None else selected,
-                "choice": choice,
-                "errors": (errors or {}).get(i, []),
-                "default": item["options"][selected] if selected is not None else None,
-            }
-        )
+def _choices_formset(found, catalog, data=None):
+    if found.suggestion is None:
+        return None
+    cleared = {(c["treatment"], c["condition"]) for c in found.profile.get("cleared", [])}
+    return PlanChoiceFormSet(data, suggestion=found.suggestion, catalog_stamp=catalog.stamp, cleared=cleared)
+
+
+def _render_builder(request, patient, found, catalog, *, formset=None, status=200):
     context = {
         "patient": patient,
-        "profile": profile,
-        "plan": plan,
-        "rows": rows,
-        "problems": problems,
+        "profile": found.profile,
+        "suggestion": found.suggestion,
+        "formset": formset or _choices_formset(found, catalog),
+        "problems": found.problems,
         "names": _names(catalog),
-        "stamp": catalog.stamp,
         "current_plan": Plan.objects.filter(patient=patient, status=Plan.Status.ACCEPTED).first(),
     }
     return render(request, "treatments/plan_builder.html", context, status=status)
@@ -75,71 +54,31 @@ def plan_builder(request, pk):
     patient = get_patient(request, pk, clinical=True)
     today = timezone.localdate()
     catalog = current_catalog()
-    profile, plan, problems = suggest_for_patient(patient, today=today)
-    if request.method == "GET" or problems:
-        return _render_builder(
-            request, patient, profile=profile, plan=plan, problems=problems, catalog=catalog
-        )
-
-    if request.POST.get("stamp") != catalog.stamp or request.POST.get("profile_today") != profile["today"]:
+    found = suggest_for_patient(patient, today=today, catalog=catalog)
+    formset = _choices_formset(found, catalog, request.POST if request.method == "POST" else None)
+    if formset is None or not formset.is_bound:
+        return _render_builder(request, patient, found, catalog)
+    if formset.stale:
         messages.warning(request, CATALOG_CHANGED)
-        return _render_builder(request, patient, profile=profile, plan=plan, problems=[], catalog=catalog)
-
-    choices, errors = parse_choices(request.POST, plan["items"])
-    chosen, series = [], []
-    for i, (item, choice) in enumerate(zip(plan["items"], choices, strict=True)):
-        if choice.option_index is None or i in errors:
-            continue
-        option = item["options"][choice.option_index]
-        item_problems = check_choice(option, choice)
-        if item_problems:
-            errors[i] = item_problems
-            continue
-        series.append(series_for(option, choice))
-        chosen.append(
-            {
-                "concern": item["concern"],
-                "concern_areas": item["areas"],
-                "treatment": option["treatment"],
-                "areas": option["areas"],
-                "option": option,
-                "sessions": series[-1]["sessions"],
-                "interval_days": series[-1]["interval_days"],
-                "depths": choice.depths,
-                "reason": choice.reason.strip(),
-                "acknowledged_flags": [flag["code"] for flag in option.get("flags", [])],
-            }
+        return _render_builder(request, patient, found, catalog)
+    if not formset.is_valid():
+        return _render_builder(request, patient, found, catalog, formset=formset, status=400)
+    try:
+        accepted = plans.plan_accept(
+            patient=patient,
+            today=today,
+            profile=found.profile,
+            suggestion=found.suggestion,
+            choices=formset.choices(),
+            catalog=catalog,
+            by=request.user,
         )
-    if not errors:
-        visits = planning.layout_visits(series, catalog.engine, today=profile["today"])
-        try:
-            accepted = plans.plan_accept(
-                patient=patient,
-                today=today,
-                profile=profile,
-                suggestion=plan,
-                chosen=chosen,
-                visits=visits,
-                catalog=catalog,
-                by=request.user,
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, f"Plan version {accepted.version} accepted.")
-            return redirect("treatments:plan_detail", plan_pk=accepted.pk)
-    return _render_builder(
-        request,
-        patient,
-        profile=profile,
-        plan=plan,
-        problems=[],
-        catalog=catalog,
-        choices=choices,
-        errors=errors,
-        status=400 if errors else 200,
-    )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return _render_builder(request, patient, found, catalog, formset=formset)
+    messages.success(request, f"Plan version {accepted.version} accepted.")
+    return redirect("treatments:plan_detail", plan_pk=accepted.pk)
 
 
 @require_POST
@@ -175,11 +114,15 @@ def _get_plan(request, plan_pk):
 def plan_detail(request, plan_pk):
     plan = _get_plan(request, plan_pk)
     planned = plan.planned_sessions.select_related("treatment").prefetch_related("areas")
-    clinical = has_role(request.user, CLINICIAN)
+    clinical = sees_clinical_detail(request.user)
     context = {"plan": plan, "patient": plan.patient, "planned": planned, "clinical": clinical}
     if clinical:
         catalog = current_catalog()
-        context.update(names=_names(catalog), versions=plan.patient.plans.order_by("-version"))
+        context.update(
+            names=_names(catalog),
+            versions=plan.patient.plans.order_by("-version"),
+            chosen=PlanChoices.from_json(plan.chosen),
+        )
     return render(request, "treatments/plan_detail.html", context)
 
 

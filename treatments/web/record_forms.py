@@ -1,6 +1,7 @@
-"""Forms for a session's record. The procedure form is built from the treatment's `record_fields`
-in the catalog, with one depth per treated area and a reason field for each value that may go
-outside its safe range."""
+"""Forms for a session's record. The procedure form is built from the catalog's record fields for
+the session's treatment (treatments.engine.record_rules.RecordFieldSpec): one input per field, one
+per treated area for a per-area field (needle depth), and a reason input for each value that may
+go outside its safe range."""
 
 from decimal import Decimal
 
@@ -8,70 +9,58 @@ from django import forms
 from django.core.validators import FileExtensionValidator
 
 from treatments.engine import record_rules
-from treatments.models import RECORD_FIELDS, SessionPhoto
+from treatments.engine.record_rules import FieldKind, FieldLink
+from treatments.models import SessionPhoto
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
-GRADES = [("0", "0 none"), ("1", "1 mild"), ("2", "2 moderate"), ("3", "3 severe")]
-ENDPOINTS = [
-    ("erythema", "Uniform erythema"),
-    ("pinpoint_bleeding", "Pinpoint bleeding"),
-    ("other", "Other (see notes)"),
-]
-PRP_APPLICATION = [
-    ("topical_with_microneedling", "Topical, with microneedling"),
-    ("injection", "Injection"),
-    ("both", "Topical and injection"),
-]
-FROST = [
-    ("0", "None"),
-    ("1", "Level I: erythema with streaky frost"),
-    ("2", "Level II: white frost with erythema showing through"),
-    ("3", "Level III: solid white frost"),
-]
-NEUTRALISED = [("yes", "Yes"), ("no", "No"), ("self", "Self-neutralising agent")]
-
-# (kind, options) per record field; anything not listed as optional is required.
-SPEC = {
-    "device": ("text", {"max_length": 120}),
-    "needle_lot": ("text", {"max_length": 60}),
-    "needle_expiry": ("date", {}),
-    "passes": ("int", {"min_value": 1, "max_value": 12}),
-    "endpoint": ("choice", {"choices": ENDPOINTS}),
-    "blood_volume_ml": ("decimal", {"min_value": Decimal("1"), "max_value": Decimal("120")}),
-    "centrifuge_protocol": ("text", {"max_length": 120, "help_text": "e.g. 1500 g for 10 min, single spin"}),
-    "prp_volume_ml": ("decimal", {"min_value": Decimal("0.5"), "max_value": Decimal("40")}),
-    "prp_application": ("choice", {"choices": PRP_APPLICATION}),
-    "agent": ("text", {"max_length": 100}),
-    "concentration_pct": ("decimal", {"min_value": Decimal("1"), "max_value": Decimal("100")}),
-    "ph": ("decimal", {"min_value": Decimal("0"), "max_value": Decimal("14"), "help_text": "If known."}),
-    "layers": ("int", {"min_value": 1, "max_value": 10}),
-    "contact_time_min": ("decimal", {"min_value": Decimal("0"), "max_value": Decimal("60")}),
-    "frost_level": ("choice", {"choices": FROST}),
-    "neutralised": ("choice", {"choices": NEUTRALISED}),
-    "anaesthetic_product": ("text", {"max_length": 100, "help_text": "Leave empty if none was used."}),
-    "anaesthetic_minutes": ("int", {"min_value": 0, "max_value": 120}),
-    "serums": ("text", {"max_length": 200, "help_text": "Products applied; leave empty if none."}),
-    "pain_score": ("int", {"min_value": 0, "max_value": 10, "help_text": "0 no pain, 10 worst imaginable."}),
-    "erythema_grade": ("choice", {"choices": GRADES}),
-    "oedema_grade": ("choice", {"choices": GRADES}),
-}
-OPTIONAL = {"ph", "anaesthetic_product", "anaesthetic_minutes", "serums"}
-DEPTH = "needle_depth_mm"
+EMPTY_CHOICE = ("", "---------")
+DEPTH_PREFIX = "depth_"
+CONFIRM_PREFIX = "confirm_"
 CONFIRM = "Reason for going outside the safe range"
+GIVE_A_REASON = "Give a reason to go outside the safe range, or correct the value."
+EXPIRED = "This expired on {day:%d %b %Y}: use one in date."
 
 
-def _field(name, kind, options):
-    options = {"label": RECORD_FIELDS[name], "required": name not in OPTIONAL, **options}
-    if kind == "text":
-        return forms.CharField(**options)
-    if kind == "date":
+def field_label(spec):
+    return f"{spec.label} ({spec.unit})" if spec.unit else spec.label
+
+
+def _decimal(value):
+    return None if value is None else Decimal(str(value))
+
+
+def _whole(value):
+    return None if value is None else int(value)
+
+
+def _field(spec, *, label=None, help_text=None):
+    options = {
+        "label": label or field_label(spec),
+        "required": spec.required,
+        "help_text": spec.help_text if help_text is None else help_text,
+    }
+    if spec.kind == FieldKind.TEXT:
+        return forms.CharField(max_length=spec.max_length, **options)
+    if spec.kind in (FieldKind.DATE, FieldKind.EXPIRY):
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
-    if kind == "int":
-        return forms.IntegerField(**options)
-    if kind == "decimal":
-        return forms.DecimalField(max_digits=5, decimal_places=2, **options)
-    choices = options.pop("choices")
-    return forms.ChoiceField(choices=[("", "---------"), *choices], **options)
+    if spec.kind == FieldKind.INTEGER:
+        return forms.IntegerField(min_value=_whole(spec.min), max_value=_whole(spec.max), **options)
+    if spec.kind == FieldKind.DECIMAL:
+        return forms.DecimalField(
+            min_value=_decimal(spec.min),
+            max_value=_decimal(spec.max),
+            max_digits=7,
+            decimal_places=2,
+            **options,
+        )
+    if spec.kind == FieldKind.YES_NO:
+        return forms.TypedChoiceField(
+            choices=[EMPTY_CHOICE, ("yes", "Yes"), ("no", "No")],
+            coerce=lambda answer: answer == "yes",
+            empty_value=None,
+            **options,
+        )
+    return forms.ChoiceField(choices=[EMPTY_CHOICE, *spec.choices], **options)
 
 
 def _plain(value):
@@ -80,6 +69,13 @@ def _plain(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def _safe_range_hint(bounds, unit):
+    if not bounds or bounds.get("min") is None or bounds.get("max") is None:
+        return ""
+    shown = f" {unit}" if unit else ""
+    return f"Safe range {bounds['min']:g}-{bounds['max']:g}{shown}."
 
 
 class ScreeningForm(forms.Form):
@@ -126,53 +122,47 @@ class ProcedureForm(forms.Form):
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, fields, depth_areas, limits, session_day, **kwargs):
-        """depth_areas: [(slug, name)]; limits: the session's safe ranges (record_rules)."""
+        """fields: the session's RecordFieldSpecs; depth_areas: [(slug, name)]; limits: its safe ranges."""
         super().__init__(*args, **kwargs)
+        self.specs = tuple(fields)
         self.limits = limits
         self.session_day = session_day
         self.area_names = dict(depth_areas)
         self.confirm_keys = {}
+        self.per_area_key = None
+        self.expiry_fields = []
         notes = self.fields.pop("notes")
-        for name in fields:
-            if name == DEPTH:
+        for spec in self.specs:
+            if spec.per_area:
+                self.per_area_key = spec.key
                 for slug, area in depth_areas:
-                    bounds = (limits.get(DEPTH) or {}).get(slug) or {}
-                    hint = f"Safe range {bounds['min']:g}-{bounds['max']:g} mm." if bounds.get("max") else ""
-                    self.fields[f"depth_{slug}"] = forms.DecimalField(
-                        label=f"Needle depth, {area} (mm)",
-                        min_value=Decimal("0.1"),
-                        max_value=Decimal("3.0"),
-                        max_digits=3,
-                        decimal_places=2,
-                        help_text=hint,
+                    name = f"{DEPTH_PREFIX}{slug}"
+                    self.fields[name] = _field(
+                        spec,
+                        label=f"{spec.label}, {area}" + (f" ({spec.unit})" if spec.unit else ""),
+                        help_text=_safe_range_hint(spec.safe_range(limits, slug), spec.unit),
                     )
-                    self._confirm(f"{DEPTH}.{slug}", f"depth_{slug}")
-            elif name in SPEC:
-                kind, options = SPEC[name]
-                self.fields[name] = _field(name, kind, dict(options))
-                if name == "concentration_pct":
-                    self._confirm("concentration_pct", name)
+                    self._confirm(f"{spec.key}.{slug}", name)
+                continue
+            self.fields[spec.key] = _field(spec)
+            if spec.kind == FieldKind.EXPIRY:
+                self.expiry_fields.append(spec.key)
+            if spec.checks_range:
+                self._confirm(spec.key, spec.key)
         self.fields["notes"] = notes
 
     def _confirm(self, key, value_field):
-        name = f"confirm_{value_field}"
+        name = f"{CONFIRM_PREFIX}{value_field}"
         self.fields[name] = forms.CharField(label=CONFIRM, required=False, max_length=300)
         self.confirm_keys[key] = (value_field, name)
 
-    def clean_needle_expiry(self):
-        expiry = self.cleaned_data.get("needle_expiry")
-        if expiry and expiry < self.session_day:
-            raise forms.ValidationError(f"This cartridge expired on {expiry:%d %b %Y}: use one in date.")
-        return expiry
-
     def values(self):
-        data = self.cleaned_data
         values = {}
-        for name, value in data.items():
-            if name == "notes" or name.startswith("confirm_") or value in (None, ""):
+        for name, value in self.cleaned_data.items():
+            if name == "notes" or name.startswith(CONFIRM_PREFIX) or value in (None, ""):
                 continue
-            if name.startswith("depth_"):
-                values.setdefault(DEPTH, {})[name.removeprefix("depth_")] = _plain(value)
+            if name.startswith(DEPTH_PREFIX) and self.per_area_key:
+                values.setdefault(self.per_area_key, {})[name.removeprefix(DEPTH_PREFIX)] = _plain(value)
             else:
                 values[name] = _plain(value)
         return values
@@ -182,37 +172,46 @@ class ProcedureForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for name in self.expiry_fields:
+            expiry = cleaned.get(name)
+            if expiry and expiry < self.session_day:
+                self.add_error(name, EXPIRED.format(day=expiry))
         if self.errors:
             return cleaned
-        problems = record_rules.out_of_range(self.values(), self.limits, area_names=self.area_names)
+        problems = record_rules.out_of_range(
+            self.values(), self.limits, fields=self.specs, area_names=self.area_names
+        )
         for problem in record_rules.unconfirmed(problems, self.confirmations()):
             value_field, confirm = self.confirm_keys[problem.key]
             self.add_error(value_field, problem.message)
-            self.add_error(confirm, "Give a reason to go outside the safe range, or correct the value.")
+            self.add_error(confirm, GIVE_A_REASON)
         return cleaned
 
     def confirm_field_names(self):
         return {confirm for _, confirm in self.confirm_keys.values()}
 
     @staticmethod
-    def initial_from(values, *, confirmations, planned_depths, devices, limits):
+    def initial_from(values, *, fields, confirmations, planned_depths, devices, limits):
         """Initial values from a stored record, or, before one exists, from the plan and session."""
+        per_area = next((spec.key for spec in fields if spec.per_area), None)
         initial = {}
         for name, value in (values or {}).items():
-            if name == DEPTH:
-                initial.update({f"depth_{area}": mm for area, mm in value.items()})
+            if name == per_area:
+                initial.update({f"{DEPTH_PREFIX}{area}": number for area, number in value.items()})
             else:
                 initial[name] = value
         for key, confirmation in (confirmations or {}).items():
-            field = "depth_" + key.removeprefix(f"{DEPTH}.") if key.startswith(f"{DEPTH}.") else key
-            initial[f"confirm_{field}"] = confirmation["reason"]
+            field = key.removeprefix(f"{per_area}.") if per_area and key.startswith(f"{per_area}.") else None
+            name = f"{DEPTH_PREFIX}{field}" if field else key
+            initial[f"{CONFIRM_PREFIX}{name}"] = confirmation["reason"]
         if not values:
-            initial.update({f"depth_{area}": mm for area, mm in planned_depths.items()})
-            if devices:
-                initial["device"] = ", ".join(devices)
-            agent = (limits.get("peel") or {}).get("agent")
-            if agent:
-                initial["agent"] = agent
+            initial.update({f"{DEPTH_PREFIX}{area}": number for area, number in planned_depths.items()})
+            peel = limits.get("peel") or {}
+            for spec in fields:
+                if spec.linked_to == FieldLink.DEVICES and devices:
+                    initial[spec.key] = ", ".join(devices)
+                elif spec.linked_to == FieldLink.PEEL_AGENT and peel.get("agent"):
+                    initial[spec.key] = peel["agent"]
         return initial
 
 

@@ -12,10 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.roles import CLINICIAN, role_required
 from patients.access import get_patient
 from patients.models import Concern, Patient
-from treatments.models import RECORD_FIELDS, Appointment, Practitioner, SessionPhoto, SessionRecord
+from treatments.models import Appointment, Practitioner, SessionPhoto, SessionRecord
 from treatments.selectors.availability import day_bounds
 from treatments.selectors.patient_profile import PROFILE_PREFETCH, profile_for_patient
 from treatments.selectors.plan_suggestions import current_catalog
+from treatments.selectors.session_context import day_verdict, session_alerts, session_context
 from treatments.services import recording
 from treatments.web.record_forms import (
     AddendumForm,
@@ -24,6 +25,7 @@ from treatments.web.record_forms import (
     ProcedureForm,
     ScreeningForm,
     SignForm,
+    field_label,
 )
 
 
@@ -67,7 +69,10 @@ def my_day(request):
         for session in sessions:
             session.patient = by_id[session.patient_id]
             profile = profile_for_patient(session.patient, today=day)
-            session.alerts = recording.alerts(session, catalog, profile=profile)
+            verdict = day_verdict(appointment=session, catalog=catalog, profile=profile)
+            session.alerts = session_alerts(
+                appointment=session, catalog=catalog, profile=profile, verdict=verdict
+            )
     return render(
         request,
         "treatments/records/my_day.html",
@@ -75,22 +80,23 @@ def my_day(request):
     )
 
 
-def _procedure_form(session, record, catalog, data=None):
-    limits, planned = recording.limits(session, catalog)
-    depth_areas = sorted(limits.get("needle_depth_mm", {})) or recording.area_slugs(session)
+def _procedure_form(session, record, context, data=None):
+    limits = context.limits
+    depth_areas = sorted(limits.get("needle_depth_mm", {})) or list(context.areas)
     names = {a.slug: a.name for a in session.areas.all()}
     values = record.values if record else {}
     return ProcedureForm(
         data,
-        fields=session.treatment.record_fields,
-        depth_areas=[(slug, _area_name(catalog, slug, names)) for slug in depth_areas],
+        fields=context.record_fields,
+        depth_areas=[(slug, _area_name(context.catalog, slug, names)) for slug in depth_areas],
         limits=limits,
-        session_day=recording.session_day(session),
+        session_day=context.day,
         initial={
             **ProcedureForm.initial_from(
                 values,
+                fields=context.record_fields,
                 confirmations=record.confirmations if record else {},
-                planned_depths=planned,
+                planned_depths=context.planned_depths,
                 devices=[d.name for d in session.devices.all()],
                 limits=limits,
             ),
@@ -110,30 +116,27 @@ def _open_concerns(session):
     return Concern.objects.filter(patient=session.patient, resolved_at__isnull=True).select_related("concern")
 
 
-def _render(request, session, *, status=200, **forms):
-    catalog = current_catalog()
+def _render(request, session, *, judged=None, status=200, **forms):
+    """The record page; `judged` is the request's session context when a view already built it."""
+    judged = judged or session_context(session)
     record = _record(session)
-    verdict = recording.verdict_today(session, catalog)
     signed = bool(record and record.signed)
     screened = bool(record and record.screened_at)
     stopped = bool(record and record.stopped)
     context = {
         "session": session,
         "record": record,
-        "alerts": recording.alerts(session, catalog, verdict=verdict),
+        "alerts": judged.alerts,
         "aftercare": session.treatment.aftercare_lines(),
         "photos": list(SessionPhoto.objects.filter(appointment=session).select_related("area")),
         "outcomes": list(session.outcomes.select_related("concern__concern")),
         "can_edit": screened and not stopped and not signed,
     }
-    if not screened and session.status in recording.OPEN_STATUSES:
-        context["screening_form"] = forms.get("screening_form") or ScreeningForm(
-            questions=recording.checklist(session, catalog),
-            precautions=recording.precautions(verdict),
-        )
-        context["consent_problems"] = recording.consent_problems(session, catalog)
+    if not screened and session.status in Appointment.OPEN:
+        context["screening_form"] = forms.get("screening_form") or _screening_form(judged)
+        context["consent_problems"] = recording.consent_problems(appointment=session, context=judged)
     if context["can_edit"]:
-        context["procedure_form"] = forms.get("procedure_form") or _procedure_form(session, record, catalog)
+        context["procedure_form"] = forms.get("procedure_form") or _procedure_form(session, record, judged)
         context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(
             concerns=_open_concerns(session), kept={o.concern_id: o for o in context["outcomes"]}
         )
@@ -146,20 +149,25 @@ def _render(request, session, *, status=200, **forms):
         context["history"] = list(
             record.history.select_related("history_user").order_by("-history_date")[:50]
         )
-        context["values"] = _shown_values(session, record)
+        context["values"] = _shown_values(judged, record)
     if session.status == Appointment.Status.CANCELLED and session.planned_session_id:
         context["rebook"] = session.planned_session
     return render(request, "treatments/records/record.html", context, status=status)
 
 
-def _shown_values(session, record):
+def _screening_form(judged, data=None):
+    return ScreeningForm(data, questions=judged.checklist, precautions=judged.precautions)
+
+
+def _shown_values(judged, record):
     rows = []
-    for name in session.treatment.record_fields:
-        value = record.values.get(name)
-        if name == "needle_depth_mm" and value:
-            value = ", ".join(f"{area}: {mm:g} mm" for area, mm in sorted(value.items()))
+    for spec in judged.record_fields:
+        value = record.values.get(spec.key)
+        if spec.per_area and value:
+            unit = f" {spec.unit}" if spec.unit else ""
+            value = ", ".join(f"{area}: {number:g}{unit}" for area, number in sorted(value.items()))
         if value not in (None, ""):
-            rows.append((RECORD_FIELDS[name], value))
+            rows.append((field_label(spec), value))
     return rows
 
 
@@ -173,15 +181,15 @@ def _back(session, anchor=""):
     return redirect(reverse("treatments:session_record", args=[session.pk]) + anchor)
 
 
-def _locked(request, session):
+def _locked(request, session, judged=None):
     """The page again with a 409 when the record is signed: edits become addenda."""
     if SessionRecord.objects.filter(appointment=session, signed_at__isnull=False).exists():
         messages.error(request, recording.LOCKED)
-        return _render(request, session, status=409)
+        return _render(request, session, judged=judged, status=409)
     return None
 
 
-def _refused(request, session, error, form=None, form_name=None):
+def _refused(request, session, error, form=None, form_name=None, judged=None):
     """Put a service's ValidationError on the form (or as a message) and show the page again."""
     if form is not None and hasattr(error, "error_dict"):
         for field, problems in error.message_dict.items():
@@ -193,26 +201,23 @@ def _refused(request, session, error, form=None, form_name=None):
             messages.error(request, problem)
     status = 409 if recording.LOCKED in error.messages else 400
     extra = {form_name: form} if form is not None else {}
-    return _render(request, session, status=status, **extra)
+    return _render(request, session, judged=judged, status=status, **extra)
 
 
 @require_POST
 @role_required(CLINICIAN)
 def record_screening(request, pk):
     session = _session(request, pk)
-    if locked := _locked(request, session):
+    judged = session_context(session)
+    if locked := _locked(request, session, judged):
         return locked
-    catalog = current_catalog()
-    form = ScreeningForm(
-        request.POST,
-        questions=recording.checklist(session, catalog),
-        precautions=recording.precautions(recording.verdict_today(session, catalog)),
-    )
+    form = _screening_form(judged, request.POST)
     if not form.is_valid():
-        return _render(request, session, status=400, screening_form=form)
+        return _render(request, session, judged=judged, status=400, screening_form=form)
     try:
-        record = recording.screen(
-            session,
+        record = recording.session_screen(
+            appointment=session,
+            context=judged,
             answers=form.answers(),
             followed=form.precautions_followed(),
             consent_confirmed=form.cleaned_data["consent_confirmed"],
@@ -221,7 +226,7 @@ def record_screening(request, pk):
             by=request.user,
         )
     except ValidationError as error:
-        return _refused(request, session, error, form, "screening_form")
+        return _refused(request, session, error, form, "screening_form", judged)
     if record.stopped:
         messages.warning(request, "The session is stopped: the findings are in the patient's history.")
     else:
@@ -233,23 +238,23 @@ def record_screening(request, pk):
 @role_required(CLINICIAN)
 def record_procedure(request, pk):
     session = _session(request, pk)
-    if locked := _locked(request, session):
+    judged = session_context(session)
+    if locked := _locked(request, session, judged):
         return locked
-    catalog = current_catalog()
-    form = _procedure_form(session, _record(session), catalog, data=request.POST)
+    form = _procedure_form(session, _record(session), judged, data=request.POST)
     if not form.is_valid():
-        return _render(request, session, status=400, procedure_form=form)
+        return _render(request, session, judged=judged, status=400, procedure_form=form)
     try:
-        recording.save_procedure(
-            session,
+        recording.procedure_save(
+            appointment=session,
+            context=judged,
             values=form.values(),
             notes=form.cleaned_data["notes"],
             confirmations=form.confirmations(),
             by=request.user,
-            catalog=catalog,
         )
     except ValidationError as error:
-        return _refused(request, session, error, form, "procedure_form")
+        return _refused(request, session, error, form, "procedure_form", judged)
     messages.success(request, "Procedure saved.")
     return _back(session, "#outcomes")
 
@@ -264,7 +269,7 @@ def record_outcomes(request, pk):
     if not form.is_valid():
         return _render(request, session, status=400, outcome_form=form)
     try:
-        recording.save_outcomes(session, scores=form.scores(), by=request.user)
+        recording.outcomes_save(appointment=session, scores=form.scores(), by=request.user)
     except ValidationError as error:
         return _refused(request, session, error, form, "outcome_form")
     messages.success(request, "Outcome scores saved.")
@@ -281,8 +286,8 @@ def record_photo(request, pk):
     if not form.is_valid():
         return _render(request, session, status=400, photo_form=form)
     try:
-        recording.add_photo(
-            session,
+        recording.photo_add(
+            appointment=session,
             area=form.cleaned_data["area"],
             kind=form.cleaned_data["kind"],
             image=form.cleaned_data["image"],
@@ -303,7 +308,11 @@ def record_sign(request, pk):
     form = SignForm(request.POST)
     form.is_valid()
     try:
-        recording.sign(session, aftercare_given=form.cleaned_data.get("aftercare_given"), by=request.user)
+        recording.record_sign(
+            appointment=session,
+            aftercare_given=bool(form.cleaned_data.get("aftercare_given")),
+            by=request.user,
+        )
     except ValidationError as error:
         return _refused(request, session, error, form, "sign_form")
     messages.success(request, "Record signed. The session is completed.")
@@ -319,8 +328,8 @@ def record_addendum(request, pk):
     if not form.is_valid():
         return _render(request, session, status=400, addendum_form=form)
     try:
-        recording.add_addendum(
-            record, text=form.cleaned_data["text"], reason=form.cleaned_data["reason"], by=request.user
+        recording.addendum_add(
+            record=record, text=form.cleaned_data["text"], reason=form.cleaned_data["reason"], by=request.user
         )
     except ValidationError as error:
         return _refused(request, session, error, form, "addendum_form")

@@ -1,11 +1,19 @@
+from collections.abc import Sequence
 from datetime import datetime, time
+from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from patients.models import BodyArea, Patient
-from treatments.models import Practitioner, Treatment
+from treatments.engine.timeslots import Slot
+from treatments.models import PlannedSession, Practitioner, Treatment
 from treatments.selectors.availability import clinic_zone
+from treatments.services import booking
+
+STALE_PROPOSAL = "The proposal is out of date: look at the new one and confirm again."
+NOTHING_TO_BOOK = "Nothing left to book in this plan."
 
 PARTS_OF_DAY = {
     "": None,
@@ -60,6 +68,24 @@ class BookForm(SlotSearchForm):
         super().__init__(*args, **kwargs)
         self.fields["day"].required = False
 
+    def booking_request(self, *, patient: Patient, planned: PlannedSession | None) -> booking.BookingRequest:
+        data = self.cleaned_data
+        return booking.BookingRequest(
+            patient=patient,
+            treatment=data["treatment"],
+            areas=list(data["areas"]),
+            practitioner=data["slot_practitioner"],
+            start=data["start"],
+            plan=planned.plan if planned else None,
+            planned_session=planned,
+            override_reason=data["override_reason"],
+        )
+
+    def add_booking_errors(self, error: ValidationError) -> None:
+        # The time was chosen from the list, not typed: its problems are the whole booking's.
+        for field, errors in error.message_dict.items():
+            self.add_error(field if field in self.fields and field != "start" else None, errors)
+
 
 def local_moment(day, at):
     """An aware datetime for a wall-clock time on a day in the clinic's zone."""
@@ -81,6 +107,10 @@ class MoveForm(forms.Form):
     def start(self):
         return local_moment(self.cleaned_data["day"], self.cleaned_data["time"])
 
+    def add_booking_errors(self, error: ValidationError) -> None:
+        for field, errors in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
 
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=500, label="Reason for cancelling")
@@ -88,3 +118,70 @@ class CancelForm(forms.Form):
 
 def today():
     return timezone.localdate()
+
+
+class ProposedSessionForm(forms.Form):
+    """One session of a plan's proposal, as the desk saw and confirmed it."""
+
+    session = forms.IntegerField(widget=forms.HiddenInput)
+    start = forms.DateTimeField(widget=forms.HiddenInput)
+    practitioner = forms.IntegerField(widget=forms.HiddenInput)
+    room = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    devices = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    @staticmethod
+    def initial_for(session: PlannedSession, slot: Slot) -> dict[str, Any]:
+        return {
+            "session": session.pk,
+            "start": slot.start.isoformat(),
+            "practitioner": slot.practitioner,
+            "room": slot.room,
+            "devices": ",".join(str(device) for device in slot.devices),
+        }
+
+    def clean_devices(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.cleaned_data["devices"].split(",") if d.strip().isdigit())
+
+
+class BaseProposalFormSet(forms.BaseFormSet):
+    def __init__(self, *args: Any, sessions: Sequence[PlannedSession], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sessions = {session.pk: session for session in sessions}
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if any(form.cleaned_data["session"] not in self.sessions for form in self.forms):
+            raise ValidationError(STALE_PROPOSAL)
+        if not self.forms:
+            raise ValidationError(NOTHING_TO_BOOK)
+
+    def problems(self) -> list[str]:
+        if not self.management_form.is_valid() or any(self.errors):
+            return [STALE_PROPOSAL]
+        return list(self.non_form_errors())
+
+    def proposal(self) -> booking.Proposal:
+        """The (planned session, slot) pairs confirmed."""
+        chosen = []
+        for form in self.forms:
+            data = form.cleaned_data
+            start = data["start"]
+            slot = Slot(start, start, data["practitioner"], data["room"], data["devices"])
+            chosen.append((self.sessions[data["session"]], slot))
+        return chosen
+
+
+ProposalFormSet = forms.formset_factory(ProposedSessionForm, formset=BaseProposalFormSet, extra=0)
+
+
+def proposal_formset(proposal: booking.Proposal, sessions: Sequence[PlannedSession]) -> BaseProposalFormSet:
+    return ProposalFormSet(
+        initial=[ProposedSessionForm.initial_for(session, slot) for session, slot in proposal],
+        sessions=sessions,
+        prefix="proposal",
+    )
+
+
+def posted_proposal(data: Any, sessions: Sequence[PlannedSession]) -> BaseProposalFormSet:
+    return ProposalFormSet(data, sessions=sessions, prefix="proposal")

@@ -4,18 +4,20 @@ from datetime import time, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic.disclosure import disclosed_refusal
+from clinic.http import safe_next
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from patients.access import get_patient
-from patients.models import BodyArea
-from treatments.engine import booking_rules, timeslots
+from patients.models import Patient
+from treatments.engine import timeslots
 from treatments.engine.calendar_grid import Placed, build_grid, week_days
 from treatments.models import (
     Appointment,
@@ -30,10 +32,21 @@ from treatments.models import (
 )
 from treatments.selectors.availability import SlotFinder, clinic_zone, day_bounds
 from treatments.services import booking
-from treatments.web.schedule_forms import PARTS_OF_DAY, BookForm, CancelForm, MoveForm, SlotSearchForm
+from treatments.web.schedule_forms import (
+    PARTS_OF_DAY,
+    BookForm,
+    CancelForm,
+    MoveForm,
+    SlotSearchForm,
+    posted_proposal,
+    proposal_formset,
+)
 
 STAFF = (FRONT_DESK, CLINICIAN)
 STEP = timedelta(minutes=15)
+OPEN_PATIENT_FIRST = "Open the patient first, then book from their page."
+ONLY_ACCEPTED_PLAN = "Only the current accepted plan can be booked."
+SET_BY_THE_RECORD = "A session is started by its screening and completed by signing its record."
 
 
 def _day_param(request):
@@ -54,8 +67,9 @@ def _location(request):
 def _sessions(location, first_day, last_day):
     start, end = day_bounds(first_day, last_day)
     return (
-        Appointment.objects.filter(location=location, starts_at__gte=start, starts_at__lt=end)
-        .select_related("patient", "treatment", "practitioner__user", "room")
+        Appointment.objects.filter(location=location)
+        .between(start, end)
+        .with_calendar_joins()
         .order_by("starts_at", "id")
     )
 
@@ -74,7 +88,7 @@ def calendar_day(request):
     location, locations = _location(request)
     by = "room" if request.GET.get("by") == "room" else "practitioner"
     sessions = list(_sessions(location, day, day))
-    active = [s for s in sessions if s.status in Appointment.ACTIVE]
+    active = [s for s in sessions if s.is_active]
     if by == "room":
         columns = list(Room.objects.filter(location=location, active=True))
         key = "room_id"
@@ -112,7 +126,7 @@ def calendar_day(request):
             "columns": columns,
             "rows": rows,
             "overflow": overflow,
-            "inactive": [s for s in sessions if s.status not in Appointment.ACTIVE],
+            "inactive": [s for s in sessions if not s.is_active],
         },
     )
 
@@ -146,24 +160,8 @@ def calendar_week(request):
     )
 
 
-# Statuses only the clinical record sets: screening starts a session, signing completes it.
-RECORD_DRIVEN = {"in_progress", "completed"}
-
-
 def _get_session(request, pk):
-    session = get_object_or_404(
-        Appointment.objects.select_related(
-            "patient",
-            "treatment",
-            "practitioner__user",
-            "room",
-            "location",
-            "plan",
-            "cancelled_by",
-            "planned_session",
-        ).prefetch_related("areas", "devices"),
-        pk=pk,
-    )
+    session = get_object_or_404(Appointment.objects.with_panel_joins(), pk=pk)
     get_patient(request, session.patient_id)
     return session
 
@@ -178,7 +176,7 @@ def _actions(session, user):
     return [
         (status, label)
         for status, label in labels.items()
-        if booking_rules.transition_problem(session.status, status, is_clinician=is_clinician) is None
+        if session.transition_problem(status, is_clinician=is_clinician) is None
     ]
 
 
@@ -186,9 +184,9 @@ def _render_session(request, session, *, move_form=None, cancel_form=None, next_
     context = {
         "session": session,
         "actions": _actions(session, request.user),
-        "movable": session.status in booking_rules.MOVABLE,
-        "cancellable": booking_rules.transition_problem(
-            session.status, "cancelled", is_clinician=has_role(request.user, CLINICIAN)
+        "movable": session.can_move,
+        "cancellable": session.transition_problem(
+            Appointment.Status.CANCELLED, is_clinician=has_role(request.user, CLINICIAN)
         )
         is None,
         "move_form": move_form
@@ -200,7 +198,7 @@ def _render_session(request, session, *, move_form=None, cancel_form=None, next_
         ),
         "cancel_form": cancel_form or CancelForm(),
         "next_slots": next_slots,
-        "back": request.GET.get("next") or request.POST.get("next") or "",
+        "back": safe_next(request),
     }
     template = (
         "treatments/schedule/_session_panel.html" if request.htmx else "treatments/schedule/session.html"
@@ -218,8 +216,7 @@ def _done(request, session, message):
     messages.success(request, message)
     if request.htmx:
         return _render_session(request, _get_session(request, session.pk))
-    target = request.POST.get("next") or reverse("treatments:session", args=[session.pk])
-    return redirect(target if target.startswith("/") else reverse("treatments:session", args=[session.pk]))
+    return redirect(safe_next(request, reverse("treatments:session", args=[session.pk])))
 
 
 @require_POST
@@ -228,15 +225,16 @@ def session_status(request, pk):
     session = _get_session(request, pk)
     wanted = request.POST.get("status", "")
     try:
-        if wanted in RECORD_DRIVEN:
-            raise ValidationError(
-                "A session is started by its screening and completed by signing its record."
-            )
-        booking.change_status(session, status=wanted, by=request.user)
+        if wanted in Appointment.RECORD_DRIVEN:
+            raise ValidationError(SET_BY_THE_RECORD)
+        booking.session_status_change(appointment=session, status=wanted, by=request.user)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
         return _render_session(request, session, status=400)
+    except booking.CalendarBusy as busy:
+        messages.error(request, busy.detail)
+        return _render_session(request, session, status=409)
     return _done(request, session, f"{session.patient.full_name}: {wanted.replace('_', ' ')}.")
 
 
@@ -247,10 +245,13 @@ def session_cancel(request, pk):
     form = CancelForm(request.POST)
     if form.is_valid():
         try:
-            booking.cancel(session, reason=form.cleaned_data["reason"], by=request.user)
+            booking.session_cancel(appointment=session, reason=form.cleaned_data["reason"], by=request.user)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
+        except booking.CalendarBusy as busy:
+            messages.error(request, busy.detail)
+            return _render_session(request, session, cancel_form=form, status=409)
         else:
             return _done(request, session, "Session cancelled.")
     return _render_session(request, session, cancel_form=form, status=400)
@@ -262,18 +263,21 @@ def session_move(request, pk):
     session = _get_session(request, pk)
     form = MoveForm(request.POST)
     next_slots = None
+    status = 400
     if form.is_valid():
         try:
-            moved = booking.move(
-                session,
+            moved = booking.session_move(
+                appointment=session,
                 start=form.start(),
                 practitioner=form.cleaned_data["practitioner"],
                 override_reason=form.cleaned_data["override_reason"],
                 by=request.user,
             )
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form.add_booking_errors(disclosed_refusal(error, request.user))
+        except booking.CalendarBusy as busy:
+            form.add_error(None, busy.detail)
+            status = 409
         except booking.Conflict as conflict:
             form.add_error(None, conflict.detail)
             next_slots = booking.next_slots(
@@ -286,7 +290,7 @@ def session_move(request, pk):
         else:
             when = timezone.localtime(moved.starts_at)
             return _done(request, moved, f"Session moved to {when:%a %b %d, %H:%M}.")
-    return _render_session(request, session, move_form=form, next_slots=next_slots, status=400)
+    return _render_session(request, session, move_form=form, next_slots=next_slots, status=status)
 
 
 def _slots_for(form, *, limit=12):
@@ -315,14 +319,12 @@ def _slot_rows(slots):
     ]
 
 
-@require_http_methods(["GET", "POST"])
-@role_required(*STAFF)
-def book_session(request):
+def _get_booking_patient(request):
+    """(patient, planned session or None) named by the request, or None when no patient is."""
     source = request.POST if request.method == "POST" else request.GET
     patient_pk = source.get("patient", "")
     if not patient_pk.isdigit():
-        messages.info(request, "Open the patient first, then book from their page.")
-        return redirect("patients:list")
+        return None
     patient = get_patient(request, patient_pk)
     planned = None
     if source.get("planned_session", "").isdigit():
@@ -331,6 +333,10 @@ def book_session(request):
             pk=source["planned_session"],
             plan__patient=patient,
         )
+    return patient, planned
+
+
+def _book_initial(patient, planned):
     initial = {"patient": patient.pk, "day": timezone.localdate()}
     if planned is not None:
         initial.update(
@@ -338,131 +344,99 @@ def book_session(request):
             areas=list(planned.areas.values_list("slug", flat=True)),
             day=max(planned.earliest, timezone.localdate()),
         )
-    context = {"patient": patient, "planned": planned}
-    if request.method == "POST":
-        form = BookForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            request_ = booking.BookingRequest(
-                patient=patient,
-                treatment=data["treatment"],
-                areas=list(data["areas"]),
-                practitioner=data["slot_practitioner"],
-                start=data["start"],
-                plan=planned.plan if planned else None,
-                planned_session=planned,
-                override_reason=data["override_reason"],
-            )
-            try:
-                session = booking.book(request_, by=request.user)
-            except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields and field != "start" else None, errors)
-            except booking.Conflict as conflict:
-                form.add_error(None, f"{conflict.detail} Pick another time below.")
-            else:
-                when = timezone.localtime(session.starts_at)
-                messages.success(
-                    request,
-                    f"Booked {session.treatment.name} for {patient.full_name} on {when:%a %b %d at %H:%M}.",
-                )
-                return redirect(f"{reverse('treatments:calendar_day')}?date={when.date().isoformat()}")
-        search = SlotSearchForm(request.POST)
-        context.update(form=search, book_errors=form.errors, chosen_start=request.POST.get("start"))
-        if search.is_valid():
-            context["slots"] = _slot_rows(_slots_for(search))
-        return render(request, "treatments/schedule/book.html", context, status=400)
-    form = SlotSearchForm(request.GET if "treatment" in request.GET else None, initial=initial)
-    context["form"] = form
-    if form.is_bound and form.is_valid():
-        context["slots"] = _slot_rows(_slots_for(form))
-    if request.htmx and form.is_bound:
+    return initial
+
+
+def _render_book(request, patient, planned, search, *, refused=None, status=400):
+    """The search form and its free times; `refused`: the booking form that could not book, with
+    the `status` to answer."""
+    context = {"patient": patient, "planned": planned, "form": search}
+    if refused is not None:
+        context.update(book_errors=refused.errors, chosen_start=request.POST.get("start"))
+    if search.is_bound and search.is_valid():
+        context["slots"] = _slot_rows(_slots_for(search))
+    if refused is None and request.htmx and search.is_bound:
         return render(request, "treatments/schedule/_slots.html", context)
-    return render(request, "treatments/schedule/book.html", context)
+    return render(
+        request, "treatments/schedule/book.html", context, status=200 if refused is None else status
+    )
 
 
-def _proposal_rows(proposal):
+@require_http_methods(["GET", "POST"])
+@role_required(*STAFF)
+def book_session(request):
+    found = _get_booking_patient(request)
+    if found is None:
+        messages.info(request, OPEN_PATIENT_FIRST)
+        return redirect("patients:list")
+    patient, planned = found
+    if request.method == "GET":
+        bound = request.GET if "treatment" in request.GET else None
+        return _render_book(
+            request, patient, planned, SlotSearchForm(bound, initial=_book_initial(patient, planned))
+        )
+    form = BookForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            session = booking.session_book(
+                request=form.booking_request(patient=patient, planned=planned), by=request.user
+            )
+        except ValidationError as error:
+            form.add_booking_errors(disclosed_refusal(error, request.user))
+        except (booking.AlreadyBooked, booking.CalendarBusy) as refusal:
+            form.add_error(None, refusal.detail)
+            status = 409
+        except booking.Conflict as conflict:
+            form.add_error(None, f"{conflict.detail} Pick another time below.")
+        else:
+            when = timezone.localtime(session.starts_at)
+            messages.success(
+                request,
+                f"Booked {session.treatment.name} for {patient.full_name} on {when:%a %b %d at %H:%M}.",
+            )
+            return redirect(f"{reverse('treatments:calendar_day')}?date={when.date().isoformat()}")
+    return _render_book(request, patient, planned, SlotSearchForm(request.POST), refused=form, status=status)
+
+
+def _proposal_rows(proposal, formset):
     slots = [slot for _, slot in proposal]
     rows = _slot_rows(slots)
     devices = dict(
         Device.objects.filter(pk__in={d for s in slots for d in s.devices}).values_list("pk", "name")
     )
-    for row, (session, slot) in zip(rows, proposal, strict=True):
-        row["session"] = session
-        row["devices"] = [devices.get(d, "") for d in slot.devices]
+    for row, (session, slot), form in zip(rows, proposal, formset, strict=True):
+        row.update(session=session, devices=[devices.get(d, "") for d in slot.devices], form=form)
     return rows
 
 
-def _posted_proposal(request, plan):
-    """The (planned session, slot) pairs the desk saw and confirmed."""
-    sessions = {s.pk: s for s in booking.plan_sessions_to_book(plan)}
-    chosen = []
-    for key in request.POST.getlist("session"):
-        session = sessions.get(int(key)) if key.isdigit() else None
-        try:
-            start = parse_datetime(request.POST.get(f"start-{key}", ""))
-        except ValueError:
-            start = None
-        practitioner = request.POST.get(f"practitioner-{key}", "")
-        if session is None or start is None or not practitioner.isdigit():
-            raise ValidationError("The proposal is out of date: look at the new one and confirm again.")
-        room = request.POST.get(f"room-{key}", "")
-        devices = tuple(int(d) for d in request.POST.get(f"devices-{key}", "").split(",") if d.isdigit())
-        chosen.append(
-            (
-                session,
-                timeslots.Slot(
-                    start, start, int(practitioner), int(room) if room.isdigit() else None, devices
-                ),
-            )
-        )
-    if not chosen:
-        raise ValidationError("Nothing left to book in this plan.")
-    return chosen
-
-
-@require_http_methods(["GET", "POST"])
-@role_required(*STAFF)
-def plan_book(request, plan_pk):
+def _get_plan_to_book(request, plan_pk):
     plan = get_object_or_404(Plan.objects.select_related("patient"), pk=plan_pk)
     get_patient(request, plan.patient_id)
-    if plan.status != Plan.Status.ACCEPTED:
-        messages.error(request, "Only the current accepted plan can be booked.")
-        return redirect("treatments:plan_detail", plan_pk=plan.pk)
-    status = 200
-    if request.method == "POST":
-        try:
-            booked = booking.book_plan(plan, _posted_proposal(request, plan), by=request.user)
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-            status = 400
-        except booking.Conflict as conflict:
-            messages.error(request, f"{conflict.detail} Nothing was booked; here is a new proposal.")
-            status = 409
-        else:
-            messages.success(request, f"Booked {len(booked)} sessions for {plan.patient.full_name}.")
-            return redirect("patients:detail", pk=plan.patient_id)
-    preferred = request.GET.get("practitioner") or plan.patient.preferred_practitioner_id
-    practitioner = (
-        Practitioner.objects.filter(pk=preferred).first() if str(preferred or "").isdigit() else None
-    )
-    if practitioner is None and plan.patient.preferred_practitioner_id:
-        practitioner = Practitioner.objects.filter(user_id=plan.patient.preferred_practitioner_id).first()
+    return plan
+
+
+def _preferred_practitioner(chosen: str, patient: Patient) -> Practitioner | None:
+    """The practitioner the desk chose (a Practitioner id), else the patient's preferred one (a User)."""
+    found = Practitioner.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+    if found is None and patient.preferred_practitioner_id:
+        found = Practitioner.objects.filter(user_id=patient.preferred_practitioner_id).first()
+    return found
+
+
+def _render_plan_book(request, plan, *, status=200):
+    practitioner = _preferred_practitioner(request.GET.get("practitioner", ""), plan.patient)
     proposal, problem = booking.propose_plan(plan, practitioner=practitioner, not_before=timezone.now())
-    booked = (
-        Appointment.objects.filter(plan=plan)
-        .select_related("treatment", "practitioner__user")
-        .prefetch_related(Prefetch("areas", queryset=BodyArea.objects.only("name")))
-        .order_by("starts_at")
-    )
+    formset = proposal_formset(proposal, [session for session, _ in proposal])
+    booked = Appointment.objects.filter(plan=plan).with_calendar_joins().order_by("starts_at")
     return render(
         request,
         "treatments/schedule/plan_book.html",
         {
             "plan": plan,
             "patient": plan.patient,
-            "rows": _proposal_rows(proposal),
+            "formset": formset,
+            "rows": _proposal_rows(proposal, formset),
             "problem": problem,
             "booked": booked,
             "practitioners": Practitioner.objects.filter(active=True).select_related("user"),
@@ -472,13 +446,30 @@ def plan_book(request, plan_pk):
     )
 
 
-def patient_sessions(patient):
-    """Upcoming and past sessions of a patient, for the patient page."""
-    now = timezone.now()
-    sessions = list(
-        patient.appointments.select_related("treatment", "practitioner__user", "room").order_by("-starts_at")[
-            :50
-        ]
-    )
-    upcoming = sorted((s for s in sessions if s.starts_at >= now), key=lambda s: s.starts_at)
-    return upcoming, [s for s in sessions if s.starts_at < now]
+@require_http_methods(["GET", "POST"])
+@role_required(*STAFF)
+def plan_book(request, plan_pk):
+    plan = _get_plan_to_book(request, plan_pk)
+    if plan.status != Plan.Status.ACCEPTED:
+        messages.error(request, ONLY_ACCEPTED_PLAN)
+        return redirect("treatments:plan_detail", plan_pk=plan.pk)
+    if request.method == "GET":
+        return _render_plan_book(request, plan)
+    formset = posted_proposal(request.POST, booking.plan_sessions_to_book(plan))
+    status = 400
+    if not formset.is_valid():
+        for message in formset.problems():
+            messages.error(request, message)
+    else:
+        try:
+            booked = booking.plan_book(plan=plan, choices=formset.proposal(), by=request.user)
+        except ValidationError as error:
+            for message in disclosed_refusal(error, request.user).messages:
+                messages.error(request, message)
+        except (booking.Conflict, booking.AlreadyBooked, booking.CalendarBusy) as refusal:
+            messages.error(request, f"{refusal.detail} Nothing was booked; here is a new proposal.")
+            status = 409
+        else:
+            messages.success(request, f"Booked {len(booked)} sessions for {plan.patient.full_name}.")
+            return redirect("patients:detail", pk=plan.patient_id)
+    return _render_plan_book(request, plan, status=status)

@@ -6,11 +6,44 @@ from django.utils import timezone
 
 from treatments.selectors.plan_suggestions import current_catalog, suggest, validate
 
+# The fields of the profile contract (docs/plan-api.md): anything else is a typo or a field this
+# version does not know, and would otherwise be ignored without a word.
+PROFILE_FIELDS = {"today", "patient", "concerns", "conditions", "cleared"}
+PATIENT_FIELDS = {"birth_date", "sex", "fitzpatrick"}
+ROW_FIELDS = {
+    "concerns": {"concern", "areas", "severity", "note"},
+    "conditions": {"condition", "areas", "since", "until", "value", "note"},
+    "cleared": {"treatment", "condition", "reason", "by"},
+}
+
 
 def _with_today(profile):
     if isinstance(profile, dict) and "today" not in profile:
         return {**profile, "today": timezone.localdate().isoformat()}
     return profile
+
+
+def _unknown(container, known, where):
+    return [
+        f"{where}{name}: unknown field (known: {', '.join(sorted(known))})"
+        for name in container
+        if name not in known
+    ]
+
+
+def unknown_fields(profile):
+    """One problem per field the contract does not name, by its path."""
+    if not isinstance(profile, dict):
+        return []
+    problems = _unknown(profile, PROFILE_FIELDS, "")
+    if isinstance(profile.get("patient"), dict):
+        problems += _unknown(profile["patient"], PATIENT_FIELDS, "patient.")
+    for key, known in ROW_FIELDS.items():
+        rows = profile.get(key)
+        for index, row in enumerate(rows if isinstance(rows, list) else []):
+            if isinstance(row, dict):
+                problems += _unknown(row, known, f"{key}[{index}].")
+    return problems
 
 
 class Command(BaseCommand):
@@ -23,13 +56,29 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        handle = sys.stdin if options["file"] == "-" else open(options["file"], encoding="utf-8")  # noqa: SIM115
-        with handle:
-            text = handle.read()
+        text, problem = self._read(options["file"])
+        if problem:
+            self.stderr.write(problem)
+            sys.exit(2)
         catalog = current_catalog()
         read = self._jsonl if options["jsonl"] else self._single
         if read(text, catalog):
             sys.exit(2)
+
+    def _read(self, name):
+        """(text, None) or (None, a one-line problem)."""
+        try:
+            if name == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                with open(name, "rb") as handle:
+                    data = handle.read()
+        except OSError as error:
+            return None, f"{name}: cannot read ({error.strerror or error})"
+        try:
+            return data.decode("utf-8"), None
+        except UnicodeDecodeError as error:
+            return None, f"{name}: not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})"
 
     def _parse(self, text):
         try:
@@ -38,16 +87,23 @@ class Command(BaseCommand):
             return None, [
                 f"profile: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
             ]
+        except RecursionError:
+            return None, ["profile: JSON nested too deeply"]
 
-    def _single(self, text, catalog):
+    def _problems(self, text, catalog):
         profile, problems = self._parse(text)
         profile = _with_today(profile)
-        problems = problems or validate(profile, catalog)
+        if not problems:
+            problems = unknown_fields(profile) + validate(profile, catalog)
+        return profile, problems
+
+    def _single(self, text, catalog):
+        profile, problems = self._problems(text, catalog)
         if problems:
             for problem in problems:
                 self.stderr.write(problem)
             return True
-        self.stdout.write(json.dumps(suggest(profile, catalog), indent=2))
+        self.stdout.write(json.dumps(suggest(profile, catalog).to_json(), indent=2))
         return False
 
     def _jsonl(self, text, catalog):
@@ -55,14 +111,12 @@ class Command(BaseCommand):
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
-            profile, problems = self._parse(line)
-            profile = _with_today(profile)
-            problems = problems or validate(profile, catalog)
+            profile, problems = self._problems(line, catalog)
             if problems:
                 failed = True
                 for problem in problems:
                     self.stderr.write(f"line {number}: {problem}")
                 self.stdout.write(json.dumps({"errors": problems}))
             else:
-                self.stdout.write(json.dumps(suggest(profile, catalog)))
+                self.stdout.write(json.dumps(suggest(profile, catalog).to_json()))
         return failed
