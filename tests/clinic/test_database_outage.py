@@ -10,6 +10,9 @@ from django.urls import reverse
 
 from tests import factories
 
+# The dead address is a PostgreSQL host and port: SQLite has no server to lose.
+pytestmark = pytest.mark.postgres
+
 
 def _closed_port():
     with socket.socket() as probe:
