@@ -53,3 +53,10 @@ def reason_label(code, conditions):
     if code in REASON_LABELS:
         return REASON_LABELS[code]
     return lookup(conditions, code).replace("_", " ")
+
+
+@register.filter
+def after_label(text, label):
+    """A flag's text without the label it already starts with ("Pregnancy: defer …" under "Pregnancy")."""
+    text, label = str(text), str(label)
+    return text[len(label) :].lstrip(" :") if text.lower().startswith(label.lower() + ":") else text
