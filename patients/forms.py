@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from clinic.roles import CLINICIAN
 from patients.models import (
@@ -55,7 +56,55 @@ class CrispyForm:
         self.helper.form_tag = False
 
 
-class PatientForm(CrispyForm, forms.ModelForm):
+EDITED_MEANWHILE = (
+    "{who} changed this at {when} while you were editing ({fields}). Your entries are kept below: "
+    "check them against the saved record and save again."
+)
+
+
+def _latest_change(instance):
+    return instance.history.order_by("-history_id").select_related("history_user").first()
+
+
+class EditedSinceCheck:
+    """For a model form: refuses to save over a change someone else saved after it was opened.
+
+    The form carries the id of the newest history row it was built on; a save whose row is no
+    longer the newest names who changed what and when, and keeps what this user typed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_version"] = forms.IntegerField(widget=forms.HiddenInput, required=False)
+        instance = getattr(self, "instance", None)
+        if instance is not None and instance.pk and not self.is_bound:
+            latest = _latest_change(instance)
+            self.initial["seen_version"] = latest.history_id if latest else 0
+
+    def clean(self):
+        cleaned = super().clean()
+        seen = cleaned.pop("seen_version", None)
+        instance = getattr(self, "instance", None)
+        if instance is None or not instance.pk or seen is None:
+            return cleaned
+        latest = _latest_change(instance)
+        if latest is None or latest.history_id == seen:
+            return cleaned
+        earlier = instance.history.filter(history_id=seen).first()
+        changed = latest.diff_against(earlier).changed_fields if earlier else []
+        names = [str(instance._meta.get_field(name).verbose_name) for name in changed] or ["the record"]
+        who = latest.history_user.get_full_name() if latest.history_user else "Someone"
+        when = timezone.localtime(latest.history_date)
+        self.data = self.data.copy()
+        self.data[self.add_prefix("seen_version")] = latest.history_id  # saving again is a choice
+        raise forms.ValidationError(
+            EDITED_MEANWHILE.format(
+                who=who or latest.history_user, when=f"{when:%H:%M}", fields=", ".join(names)
+            ),
+            code="edited_meanwhile",
+        )
+
+
+class PatientForm(EditedSinceCheck, CrispyForm, forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
@@ -83,14 +132,14 @@ class PatientForm(CrispyForm, forms.ModelForm):
         return cleaned
 
 
-class ClinicalProfileForm(CrispyForm, forms.ModelForm):
+class ClinicalProfileForm(EditedSinceCheck, CrispyForm, forms.ModelForm):
     class Meta:
         model = Patient
         fields = ["fitzpatrick", "other_allergies"]
         widgets = {"other_allergies": forms.Textarea(attrs={"rows": 2})}
 
 
-class ConditionRecordForm(CrispyForm, forms.ModelForm):
+class ConditionRecordForm(EditedSinceCheck, CrispyForm, forms.ModelForm):
     areas = area_field(help_text="Leave empty when it concerns the whole patient.")
 
     class Meta:
@@ -121,7 +170,7 @@ class ConditionRecordForm(CrispyForm, forms.ModelForm):
         return cleaned
 
 
-class ConcernForm(CrispyForm, forms.ModelForm):
+class ConcernForm(EditedSinceCheck, CrispyForm, forms.ModelForm):
     areas = area_field(required=True)
 
     class Meta:

@@ -31,7 +31,8 @@ def _url(patient):
 
 def _as_shown(response, **extra):
     formset = response.context["formset"]
-    data = {"basis": formset.basis}
+    current = response.context["current_plan"]
+    data = {"basis": formset.basis, "replaces": current.pk if current else ""}
     data.update({formset.add_prefix(name): value for name, value in formset.management_form.initial.items()})
     for form in formset:
         data[form.add_prefix("option")] = form.selected
@@ -113,3 +114,34 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, patient):
     response = client.get(_url(patient))
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_a_plan_accepted_by_someone_else_meanwhile_is_named_and_nothing_is_overwritten(
+    client, clinician_user, patient
+):
+    from django.test import Client
+
+    from tests import factories
+
+    other = Client()
+    other.force_login(factories.clinician(first_name="Maya", last_name="Cole"))
+    client.force_login(clinician_user)
+    mine = client.get(_url(patient))
+    theirs = other.get(_url(patient))
+    assert other.post(_url(patient), _as_shown(theirs)).status_code == 302
+
+    response = client.post(_url(patient), _as_shown(mine, **{"item-0-reason": "kept as typed"}))
+    page = response.content.decode()
+    assert "Plan version 1 was accepted by Maya Cole" in page
+    assert "kept as typed" in page
+    assert list(Plan.objects.values_list("version", "status")) == [(1, "accepted")]
+
+
+def test_a_revision_made_from_the_current_plan_replaces_it(clinician_client, patient):
+    assert (
+        clinician_client.post(_url(patient), _as_shown(clinician_client.get(_url(patient)))).status_code
+        == 302
+    )
+    revise = clinician_client.get(_url(patient))
+    assert clinician_client.post(_url(patient), _as_shown(revise)).status_code == 302
+    assert sorted(Plan.objects.values_list("version", "status")) == [(1, "superseded"), (2, "accepted")]

@@ -34,7 +34,8 @@ def _page(client, patient):
 def _accept_data(response, **extra):
     """What the page posts as shown (the default option of each item), with the precautions read."""
     formset = response.context["formset"]
-    data = {"basis": formset.basis}
+    current = response.context["current_plan"]
+    data = {"basis": formset.basis, "replaces": current.pk if current else ""}
     data.update({formset.add_prefix(name): value for name, value in formset.management_form.initial.items()})
     for form in formset:
         data[form.add_prefix("option")] = form.selected

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from patients.models import BodyArea, ConsentForm, MedicalCondition, Patient, PatientConsent
 from treatments.engine.plan_choices import ItemChoice, chosen_plan
@@ -17,6 +18,11 @@ CONSENT_MISSING = "Record the signed consent “{title}” before accepting a pl
 CONSENT_FORM_MISSING = (
     "The catalog names consent form “{slug}” for {treatment}, but no active version exists."
 )
+PLAN_CHANGED = (
+    "Plan version {version} was accepted by {who} at {when} while this page was open: "
+    "review it before accepting another. Your choices are kept below."
+)
+PLAN_WITHDRAWN = "The plan this page would replace was closed meanwhile: review the patient before accepting."
 NOTHING_CHOSEN = "Choose at least one treatment to accept a plan."
 PLAN_NOT_OPEN = "Only the current accepted plan can be closed."
 CLOSE_REASON_NEEDED = "Say why the plan is closed."
@@ -64,6 +70,14 @@ def missing_consents(
     return problems
 
 
+def _plan_changed(current: Plan | None) -> str:
+    if current is None:
+        return PLAN_WITHDRAWN
+    who = current.accepted_by.get_full_name() or current.accepted_by.get_username()
+    when = timezone.localtime(current.accepted_at)
+    return PLAN_CHANGED.format(version=current.version, who=who, when=f"{when:%d %b %Y %H:%M}")
+
+
 @transaction.atomic
 def plan_accept(
     *,
@@ -73,11 +87,14 @@ def plan_accept(
     suggestion: Suggestion,
     choices: Sequence[ItemChoice],
     catalog: CurrentCatalog,
+    replaces: int | None,
     by: User,
 ) -> Plan:
     """Store an accepted plan and its planned sessions; it replaces the patient's current plan.
 
     `choices` has one choice per item of `suggestion`, each already passed by check_choice.
+    `replaces` is the accepted plan the clinician saw when choosing (None: none): if another
+    was accepted since, nothing is stored and the refusal says which, by whom and when.
     """
     chosen = chosen_plan(suggestion, choices, catalog.engine)
     treatments = chosen.treatments
@@ -88,7 +105,13 @@ def plan_accept(
         raise ValidationError(problems)
     # Lock the patient row so two clinicians accepting at once cannot both become "current".
     Patient.objects.select_for_update().get(pk=patient.pk)
-    current = Plan.objects.filter(patient=patient, status=Plan.Status.ACCEPTED).first()
+    current = (
+        Plan.objects.filter(patient=patient, status=Plan.Status.ACCEPTED)
+        .select_related("accepted_by")
+        .first()
+    )
+    if (current.pk if current else None) != replaces:
+        raise ValidationError(_plan_changed(current))
     last_version = (
         Plan.objects.filter(patient=patient).order_by("-version").values_list("version", flat=True).first()
     )

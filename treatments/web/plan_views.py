@@ -28,6 +28,11 @@ def _names(catalog):
     }
 
 
+def _replaces(value: str) -> int | None:
+    """The accepted plan the page showed; anything else reads as none, which a current plan refuses."""
+    return int(value) if value.isdigit() else None
+
+
 def _choices_formset(found, catalog, data=None):
     if found.suggestion is None:
         return None
@@ -71,6 +76,7 @@ def plan_builder(request, pk):
             suggestion=found.suggestion,
             choices=formset.choices(),
             catalog=catalog,
+            replaces=_replaces(request.POST.get("replaces", "")),
             by=request.user,
         )
     except ValidationError as error:
