@@ -12,6 +12,7 @@ from clinic.roles import CLINICIAN, has_role, role_required
 from patients.access import PATIENT_ROLES, get_patient
 from treatments.selectors.progress import concern_scores, plan_progress
 from treatments.selectors.sessions import patient_sessions
+from treatments.selectors.waitlist import waiting_for_patient
 
 
 @require_GET
@@ -25,6 +26,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     context["upcoming_sessions"], context["past_sessions"] = patient_sessions(patient)
     context["plan_progress"] = plan_progress(patient)
+    context["waitlist"] = waiting_for_patient(patient.pk)
     if has_role(request.user, CLINICIAN):
         today = timezone.localdate()
         records = list(patient.conditions.select_related("condition").prefetch_related("areas"))

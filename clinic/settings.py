@@ -206,6 +206,11 @@ EMAIL_BACKEND = env_str(
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clinic@localhost")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+# Seconds a mail server may stay silent before a reminder run gives up on it (docs/operations.md).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# A reminder claimed by a run that never marked it sent (the run was killed) is sent again by a
+# later run after this many minutes; keep it well above EMAIL_TIMEOUT.
+REMINDER_LEASE_MINUTES = env_int("REMINDER_LEASE_MINUTES", 15)
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous request a 401, not a 403.

@@ -6,7 +6,7 @@ from patients.models import BodyArea, ConsentForm, MedicalCondition, SkinConcern
 
 @admin.register(BodyArea)
 class BodyAreaAdmin(CatalogAdmin):
-    list_display = ("name", "slug", "parent", "sort_order", "active", "customized")
+    list_display = ("name", "slug", "parent", "surface_percent", "sort_order", "active", "customized")
     list_filter = ("active", "customized", "parent")
     search_fields = ("name", "slug")
     list_select_related = ("parent",)

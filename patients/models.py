@@ -40,6 +40,15 @@ class BodyArea(Vocabulary):
         help_text="Its sub-areas do not cover all of it (the upper lip is only part of the perioral area): "
         "a plan that defers a sub-area keeps the rest of this area.",
     )
+    surface_percent = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Share of an adult's body surface, in percent (Lund and Browder chart); empty: the sum "
+        "of its sub-areas. Rules on the surface treated in one session (salicylism) read it.",
+    )
     history = HistoricalRecords()
 
     class Meta(Vocabulary.Meta):

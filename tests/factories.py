@@ -279,8 +279,6 @@ def make_session(
     """A session booked directly (no booking rules), today in an hour unless `start` is given."""
     from datetime import timedelta
 
-    from django.utils import timezone
-
     from treatments.models import Appointment
 
     if practitioner is None:
@@ -289,7 +287,7 @@ def make_session(
     patient = patient or PatientFactory()
     if consent:
         sign_consent(patient, treatment_slug)
-    start = start or timezone.now().replace(microsecond=0) + timedelta(hours=1)
+    start = start or _later_today()
     session = Appointment.objects.create(
         patient=patient,
         treatment=treatment(treatment_slug),
@@ -304,6 +302,18 @@ def make_session(
     )
     session.areas.set(areas(*area_slugs))
     return session
+
+
+def _later_today():
+    """In an hour, or, late in the evening, half-way to midnight: still ahead and still today
+    (a session's day-of screening is recorded only on its day)."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    now = timezone.localtime().replace(microsecond=0)
+    midnight = datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=now.tzinfo)
+    return min(now + timedelta(hours=1), now + (midnight - now) / 2).replace(microsecond=0)
 
 
 def screen_clear(session, **answers):

@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db import models
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.admin_mixins import CatalogAdmin
@@ -24,6 +26,7 @@ from treatments.models import (
     WorkingHours,
 )
 from treatments.models.scheduling import new_feed_token
+from treatments.selectors.resource_sessions import sessions_ahead
 
 PROVENANCE = (
     "Evidence",
@@ -277,6 +280,61 @@ class RecordFieldAdmin(CatalogAdmin):
     )
 
 
+STILL_BOOKED = "{resource} still has {count} {noun} ahead: {sessions}. Move or cancel them first."
+SESSIONS_LISTED = 10
+
+
+def _still_booked(resource):
+    """Why `resource` cannot be deactivated yet (None: it can). Sessions by id, day, time and
+    patient initials only: the admin is no place for clinical text."""
+    ahead = list(sessions_ahead(resource=resource, now=timezone.now()))
+    if not ahead:
+        return None
+    shown = []
+    for session in ahead[:SESSIONS_LISTED]:
+        when = timezone.localtime(session.starts_at)
+        initials = f"{session.patient.first_name[:1]}.{session.patient.last_name[:1]}."
+        shown.append(f"#{session.pk} {when:%a %d %b %Y %H:%M} ({initials})")
+    if len(ahead) > SESSIONS_LISTED:
+        shown.append(f"and {len(ahead) - SESSIONS_LISTED} more")
+    noun = "session" if len(ahead) == 1 else "sessions"
+    return STILL_BOOKED.format(resource=resource, count=len(ahead), noun=noun, sessions="; ".join(shown))
+
+
+class DeactivationGuardForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and "active" in self.changed_data and not cleaned.get("active"):
+            problem = _still_booked(self.instance)
+            if problem:
+                self.add_error("active", problem)
+        return cleaned
+
+
+class SchedulingResourceAdmin(SimpleHistoryAdmin):
+    """A room, device, practitioner or location is deactivated, in its form or in bulk, only once
+    no session ahead holds it: deactivating it would strand those sessions."""
+
+    form = DeactivationGuardForm
+    actions = ["deactivate"]
+
+    @admin.action(
+        description="Deactivate the selected (refused while sessions ahead hold any)", permissions=["change"]
+    )
+    def deactivate(self, request, queryset):
+        active = list(queryset.filter(active=True))
+        refusals = [problem for resource in active if (problem := _still_booked(resource))]
+        if refusals:
+            for problem in refusals:
+                self.message_user(request, problem, messages.ERROR)
+            self.message_user(request, "Nothing was deactivated.", messages.ERROR)
+            return
+        for resource in active:
+            resource.active = False
+            resource.save(update_fields=["active"])  # one by one: each keeps its history
+        self.message_user(request, f"{len(active)} deactivated.")
+
+
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
     extra = 0
@@ -288,14 +346,14 @@ class ClosureInline(admin.TabularInline):
 
 
 @admin.register(Location)
-class LocationAdmin(SimpleHistoryAdmin):
+class LocationAdmin(SchedulingResourceAdmin):
     list_display = ("name", "active")
     search_fields = ("name", "address")
     inlines = [OpeningHoursInline, ClosureInline]
 
 
 @admin.register(Room)
-class RoomAdmin(SimpleHistoryAdmin):
+class RoomAdmin(SchedulingResourceAdmin):
     list_display = ("name", "location", "kind", "active")
     list_filter = ("location", "kind", "active")
     search_fields = ("name",)
@@ -303,7 +361,7 @@ class RoomAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(SimpleHistoryAdmin):
+class DeviceAdmin(SchedulingResourceAdmin):
     list_display = ("name", "location", "kind", "serial_number", "active")
     list_filter = ("location", "kind", "active")
     search_fields = ("name", "serial_number")
@@ -321,7 +379,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(SimpleHistoryAdmin):
+class PractitionerAdmin(SchedulingResourceAdmin):
     list_display = ("__str__", "active")
     list_filter = ("active",)
     search_fields = ("user__first_name", "user__last_name", "user__username")
@@ -329,7 +387,7 @@ class PractitionerAdmin(SimpleHistoryAdmin):
     readonly_fields = ("feed_token",)
     inlines = [WorkingHoursInline, TimeOffInline]
     list_select_related = ("user",)
-    actions = ["renew_feed_token"]
+    actions = [*SchedulingResourceAdmin.actions, "renew_feed_token"]
 
     @admin.action(description="Issue a new calendar feed address (the old one stops working)")
     def renew_feed_token(self, request, queryset):

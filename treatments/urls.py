@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments.web import feeds, plan_views, record_views, schedule_views
+from treatments.web import feeds, plan_views, record_views, schedule_views, waitlist_views
 
 app_name = "treatments"
 
@@ -28,4 +28,9 @@ urlpatterns = [
     path("sessions/<int:pk>/aftercare/", record_views.aftercare_sheet, name="aftercare_sheet"),
     path("photos/<int:pk>/", record_views.photo, name="photo"),
     path("feeds/practitioners/<str:token>.ics", feeds.practitioner_feed, name="practitioner_feed"),
+    path("waitlist/", waitlist_views.waitlist_list, name="waitlist"),
+    path("waitlist/offers/", waitlist_views.waitlist_offers, name="waitlist_offers"),
+    path("patients/<int:pk>/waitlist/", waitlist_views.waitlist_add, name="waitlist_add"),
+    path("waitlist/<int:entry_pk>/remove/", waitlist_views.waitlist_remove, name="waitlist_remove"),
+    path("waitlist/<int:entry_pk>/book/", waitlist_views.waitlist_book, name="waitlist_book"),
 ]

@@ -34,7 +34,7 @@ STATUS_LABELS = {
 }
 SEVERITY_LABELS = {"absolute": "Absolute", "relative": "Relative", "precaution": "Precaution"}
 # Reason codes that are not condition slugs.
-REASON_LABELS = {"fitzpatrick": "Skin type", "age": "Age", "area": "Area"}
+REASON_LABELS = {"fitzpatrick": "Skin type", "age": "Age", "area": "Area", "body_surface": "Body surface"}
 
 
 @register.filter

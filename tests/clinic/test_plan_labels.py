@@ -12,6 +12,7 @@ def test_reason_codes_read_as_the_condition_or_what_the_rule_is_about():
     names = {"keloid_tendency": "Keloid tendency"}
     assert reason_label("keloid_tendency", names) == "Keloid tendency"
     assert reason_label("fitzpatrick", names) == "Skin type"
+    assert reason_label("body_surface", names) == "Body surface"
     assert reason_label("unknown_slug", names) == "unknown slug"
     assert severity_label("precaution") == "Precaution"
 

@@ -217,6 +217,21 @@ def test_chemotherapy_is_named_when_it_rules_out_prp_for_hair(seed):
     assert any("not androgenetic alopecia" in note for note in item["notes"])
 
 
+@pytest.mark.parametrize(
+    ("condition", "clearable"),
+    [
+        # Relative below 100 x10^9/L [MEDSCAPE-PRP][YESPRP]: a clinician's clearance lifts it.
+        (had("thrombocytopenia", [], "2026-11-01", value=80), True),
+        # Absolute below 50 [MSD-PLT]: only a recovered count does.
+        (had("thrombocytopenia", [], "2026-11-01", value=40), False),
+    ],
+)
+def test_a_summary_says_when_a_clearance_would_lift_what_blocks(seed, condition, clearable):
+    summary = plan(seed, HAIR, condition)["items"][0]["summary"]
+    assert summary.startswith("Nothing can be offered until resolved (Low platelets)")
+    assert ("or a clinician records a clearance" in summary) == clearable
+
+
 def test_superficial_peel_for_atrophic_scars_says_its_effect_is_limited(seed):
     # [IADVL08][ISH22]
     (glycolic,) = options(plan(seed, SCARS), "peel_glycolic")
@@ -304,3 +319,34 @@ def test_a_combination_carries_each_condition_once(seed):
     (mn_prp,) = options(result, "mn_prp")
     codes = [f["code"] for f in mn_prp["flags"]]
     assert len(codes) == len(set(codes))
+
+
+# --- 7. One session over a large body surface ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("areas", "warned"),
+    [
+        # Face 3.5 + décolleté 4.5 + back 13 = 21 % of the body [LUND44]: at or above the 20 % limit.
+        (["face", "decollete", "back"], True),
+        # Back and décolleté alone, 17.5 %: below it.
+        (["decollete", "back"], False),
+        # The face's parts count once, inside the face.
+        (["face", "cheeks", "nose"], False),
+    ],
+)
+def test_salicylism_caution_follows_the_treated_body_surface(seed, areas, warned):
+    # Salicylism from 20 % SA over 50 % of the body [GRIMES-SA], 6 % over 40 % [MADAN14]; the
+    # catalog warns at half the smallest area reported.
+    concerns = [{"concern": "active_acne", "areas": areas, "severity": "moderate"}]
+    result = plan(seed, concerns)
+    salicylates = options(result, {"peel_salicylic", "peel_jessner"})
+    assert salicylates
+    for option in salicylates:
+        flags = [f for f in option["flags"] if f["code"] == "body_surface"]
+        assert bool(flags) == warned
+        if warned:
+            assert flags[0]["severity"] == "precaution" and "Salicylism" in flags[0]["text"]
+            assert "21 %" in flags[0]["text"]
+    for option in options(result, {"peel_glycolic", "peel_mandelic"}):
+        assert not [f for f in option["flags"] if f["code"] == "body_surface"]

@@ -217,6 +217,29 @@ def test_my_day_lists_todays_sessions_in_order_with_alerts(clinician_client, cli
     assert "Precaution" in body
 
 
+@pytest.mark.parametrize("query", ["?date={day}", "?date=2027-13-45", "?date=not-a-day"])
+def test_my_day_shows_any_day_with_its_neighbours(clinician_client, clinician_user, query):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    practitioner = factories.make_practitioner(factories.make_location(rooms=1, pens=1), user=clinician_user)
+    today = timezone.localdate()
+    later = today + timedelta(days=3)
+    start = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0) + timedelta(days=3)
+    session = factories.make_session(practitioner=practitioner, start=start)
+    response = clinician_client.get(reverse("treatments:my_day") + query.format(day=later.isoformat()))
+    body = response.content.decode()
+    assert response.status_code == 200
+    if "{day}" in query:
+        assert session.patient.full_name in body
+        assert f"?date={(later - timedelta(days=1)).isoformat()}" in body
+        assert f"?date={(later + timedelta(days=1)).isoformat()}" in body
+        assert ">Today</a>" in body
+    else:  # unreadable: today, which holds nothing
+        assert session.patient.full_name not in body and "No sessions today." in body
+
+
 def test_a_precaution_becomes_a_screening_question_and_history_is_listed(clinician_client, session):
     factories.ConditionRecordFactory(
         patient=session.patient, condition=factories.condition("herpes_simplex_history")

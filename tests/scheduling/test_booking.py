@@ -264,7 +264,7 @@ def test_a_no_show_releases_the_devices(clinic, desk):
     appointment = booking.session_book(
         request=request_for(doctor, at(MONDAY, 10), treatment="mn_prp"), by=desk
     )
-    booking.session_status_change(appointment=appointment, status="no_show", by=desk)
+    booking.session_status_change(appointment=appointment, status="no_show", by=desk, now=at(MONDAY, 10, 30))
     assert not appointment.device_holds.filter(active=True).exists()
 
 

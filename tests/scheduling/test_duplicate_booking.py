@@ -6,7 +6,9 @@ from django.urls import reverse
 
 from tests import factories
 from tests.factories import PatientFactory
+from treatments.engine import booking_rules
 from treatments.models import Appointment
+from treatments.selectors.booking_facts import booking_facts
 
 pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")
@@ -79,3 +81,20 @@ def test_a_cancelled_session_does_not_count_as_already_booked(front_desk_client,
     )
     again = front_desk_client.post(reverse("api-sessions"), body, content_type="application/json")
     assert again.status_code == 201
+
+
+def test_the_same_patient_at_the_same_time_with_another_practitioner_is_a_conflict_not_an_interval(doctor):
+    other = factories.make_practitioner(doctor.working_hours.first().location, days=range(5))
+    booked = factories.make_session(practitioner=doctor, start=TEN)
+    judged = booking_rules.judge_booking(
+        booking_facts(
+            patient=booked.patient,
+            treatment=booked.treatment,
+            areas=list(booked.areas.all()),
+            practitioner=other,
+            start=booked.starts_at,
+        ),
+        is_clinician=False,
+    )
+    assert judged.problems == ()
+    assert judged.taken is not None and judged.taken.resource == "patient"

@@ -37,6 +37,12 @@ PROFILES = [
         [{"condition": "recent_microneedling", "areas": ["cheeks"], "since": "2026-11-17"}],
         3,
     ),
+    (
+        # A salicylic peel over 21 % of the body surface: the body-surface shares and the surface rule.
+        [{"concern": "active_acne", "areas": ["face", "decollete", "back"], "severity": "moderate"}],
+        [],
+        3,
+    ),
 ]
 
 
@@ -51,3 +57,15 @@ def test_the_database_catalog_plans_like_the_seed_files(concerns, conditions, fi
     from_files = suggest_plan(profile, prepare_catalog(load_seed_data())).to_json()
     from_database = suggest_plan(profile, prepare_catalog(snapshot())).to_json()
     assert from_database == from_files
+
+
+def test_the_surface_rule_reaches_the_plan_through_the_database():
+    profile = {
+        "today": "2026-11-22",
+        "patient": {"birth_date": "1985-05-01", "sex": "female", "fitzpatrick": 3},
+        "concerns": [{"concern": "active_acne", "areas": ["face", "decollete", "back"]}],
+        "conditions": [],
+    }
+    plan = suggest_plan(profile, prepare_catalog(snapshot())).to_json()
+    salicylic = [o for o in plan["items"][0]["options"] if o["treatment"] == "peel_salicylic"]
+    assert [f["code"] for f in salicylic[0]["flags"]] == ["body_surface"]

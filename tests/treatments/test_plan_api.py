@@ -60,3 +60,15 @@ def test_suggestion_needs_an_assessed_skin_type(clinician_client):
     response = clinician_client.get(reverse("api-patient-suggestion", args=[concern.patient.pk]))
     assert response.status_code == 400
     assert any("fitzpatrick" in message for message in response.json()["errors"])
+
+
+def test_unknown_fields_are_a_400_naming_them(clinician_client):
+    response = clinician_client.post(
+        URL,
+        {**PROFILE, "patient": {**PROFILE["patient"], "skin": 3}, "extra": True},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert any(e.startswith("extra: unknown field") for e in errors)
+    assert any(e.startswith("patient.skin: unknown field") for e in errors)

@@ -15,6 +15,8 @@ class AreaTree:
         self.order: list[str] = []
         # Areas whose children do not cover all of them (the perioral area beyond the upper lip).
         self.partial: set[str] = set()
+        # Share of an adult's body surface, in percent, where the catalog gives one.
+        self.surface: dict[str, float] = {}
         self._add(nodes, None)
 
     def _add(self, nodes: Iterable[AreaNode], parent: str | None) -> None:
@@ -26,6 +28,8 @@ class AreaTree:
             self.children[slug] = [child["slug"] for child in node.get("children", [])]
             if node.get("children_partial"):
                 self.partial.add(slug)
+            if node.get("surface_percent") is not None:
+                self.surface[slug] = float(node["surface_percent"])
             self._add(node.get("children", []), slug)
 
     def __contains__(self, slug: object) -> bool:
@@ -86,3 +90,15 @@ class AreaTree:
     def sort(self, slugs: Iterable[str]) -> list[str]:
         position = {slug: index for index, slug in enumerate(self.order)}
         return sorted(set(slugs), key=lambda slug: position.get(slug, len(position)))
+
+    def surface_of(self, areas: Iterable[str]) -> float:
+        """The body-surface share of `areas`, each place counted once (an area inside another
+        listed one adds nothing); an area without its own share counts its children's."""
+        listed = set(areas)
+        outermost = [a for a in listed if not any(o != a and self.contains(o, a) for o in listed)]
+        return sum(self._share(a) for a in outermost)
+
+    def _share(self, slug: str) -> float:
+        if slug in self.surface:
+            return self.surface[slug]
+        return sum(self._share(child) for child in self.children.get(slug, []))

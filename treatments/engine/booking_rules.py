@@ -14,7 +14,7 @@ from enum import StrEnum
 from treatments.engine import planning
 from treatments.engine.plan_results import OptionStatus
 from treatments.engine.profile_validation import Profile
-from treatments.engine.timeslots import Busy, Claim, Held, Interval, Taken, hold_resources
+from treatments.engine.timeslots import Busy, Claim, Held, Interval, Taken, hold_resources, overlaps
 
 
 class SessionStatus(StrEnum):
@@ -45,6 +45,7 @@ TRANSITIONS: Mapping[tuple[str, str], str] = {
     (S.CHECKED_IN, S.BOOKED): DESK,  # checked in by mistake
     (S.CHECKED_IN, S.CANCELLED): DESK,
     (S.CHECKED_IN, S.NO_SHOW): DESK,
+    (S.NO_SHOW, S.BOOKED): DESK,  # marked by mistake: the patient came after all (on the day only)
     (S.CHECKED_IN, S.IN_PROGRESS): CLINICIAN,
     (S.IN_PROGRESS, S.COMPLETED): CLINICIAN,
     (S.IN_PROGRESS, S.CANCELLED): CLINICIAN,  # stopped during screening, for a clinical reason
@@ -333,6 +334,11 @@ def claim_for(facts: BookingFacts, location: int) -> Claim:
     )
 
 
+def _patient_busy(facts: BookingFacts, location: int) -> bool:
+    patient = claim_for(facts, location).patient
+    return patient is not None and overlaps(facts.busy.get(("patient", patient), []), facts.start, facts.end)
+
+
 def judge_booking(facts: BookingFacts, *, is_clinician: bool, override_reason: str = "") -> Judgement:
     problems: list[Problem] = []
     if not facts.areas:
@@ -345,6 +351,9 @@ def judge_booking(facts: BookingFacts, *, is_clinician: bool, override_reason: s
     problems += [Problem("start", message) for message in hours]
     problems += [Problem("treatment", message, clinical=True) for message in contraindication_problems(facts)]
     intervals = booking_interval_problems(facts)
+    if intervals and location is not None and _patient_busy(facts, location):
+        # The patient is already in a session at that time: a conflict (409), not an interval.
+        intervals = []
     reason = override_reason.strip()
     if intervals:
         if not reason:

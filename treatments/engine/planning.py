@@ -70,7 +70,10 @@ class Catalog:
         self.rules: dict[str, list[CatalogRow]] = {}
         for rule in data.get("contraindications", []):
             self.rules.setdefault(rule["condition"], []).append(rule)
-        self.patient_rules: list[CatalogRow] = data.get("patient_rules", [])
+        rules = data.get("patient_rules", [])
+        self.patient_rules: list[CatalogRow] = [r for r in rules if r["fact"] != "surface"]
+        # Rules on the body surface treated in one session (salicylism from a peel over a large area).
+        self.surface_rules: list[CatalogRow] = [r for r in rules if r["fact"] == "surface"]
         self.gaps: list[CatalogRow] = data.get("procedure_gaps", [])
         self._parts = {slug: self._parts_of(slug, set()) for slug in self.treatments}
         self._applies: dict[tuple[str, str], bool] = {}
@@ -351,6 +354,23 @@ def patient_verdicts(catalog: Catalog, protocol: CatalogRow, patient: PatientFac
     return verdicts
 
 
+def surface_verdicts(catalog: Catalog, treatment: str, areas: Iterable[str]) -> list[Verdict]:
+    """What the catalog says about treating `areas` in one session with `treatment`."""
+    verdicts = []
+    share: float | None = None
+    for rule in catalog.surface_rules:
+        if not catalog.applies(rule["applies_to"], treatment):
+            continue
+        if share is None:
+            share = catalog.tree.surface_of(areas)
+        low, high = rule.get("min"), rule.get("max")
+        if (low is None or share >= low) and (high is None or share <= high):
+            severity = Severity(rule["severity"])
+            text = rule["text"].format_map(_Fill(percent=f"{share:g}"))
+            verdicts.append(Verdict("body_surface", severity, text, _limit(severity, False)))
+    return verdicts
+
+
 Clearances = Mapping[tuple[str, str], CatalogRow]
 
 
@@ -583,6 +603,14 @@ def _state(catalog: Catalog, option: Option) -> str:
     return f"deferred until {causes or 'a condition'} is resolved"
 
 
+def _clearable(option: Option) -> bool:
+    """Whether every condition holding the option back is relative (a clearance would lift it)."""
+    severities = {f.code: f.severity for f in option.flags}
+    return bool(option.until_resolved) and all(
+        severities.get(code) == Severity.RELATIVE for code in option.until_resolved
+    )
+
+
 def _summary(
     catalog: Catalog,
     options: Sequence[Option],
@@ -615,7 +643,10 @@ def _summary(
     if clearance:
         return f"Only with a clinician's clearance first: {catalog.name(clearance[0].treatment)} {_state(catalog, clearance[0])}."
     causes = ", ".join(dict.fromkeys(c for o in options for c in _causes(catalog, o).split(", ") if c))
-    line = f"Nothing can be offered until resolved ({causes})." if causes else "Nothing can be offered now."
+    line = f"Nothing can be offered until resolved ({causes})" if causes else "Nothing can be offered now"
+    if causes and any(_clearable(o) for o in options):
+        line += " or a clinician records a clearance"
+    line += "."
     # The first note of the rules that block (e.g. refer); every note stays in `notes`.
     return " ".join([line, *list(dict.fromkeys(rule_notes))[:1]])
 
@@ -691,6 +722,7 @@ def _item(
                     f"{tree.names.get(whole, whole)}: all of it except {catalog.area_names(tree.sort(elsewhere))}."
                 )
             areas = tree.sort(p for p, _ in parts)
+            applying = applying + surface_verdicts(catalog, protocol["treatment"], areas)
             found = _option(catalog, protocol, areas, applying, patient, today, notes)
             if isinstance(found, Exclusion):
                 excluded.append(found)
@@ -797,6 +829,8 @@ def check_treatment(
     # Skin type is judged per protocol; without a concern, any protocol that suits will do.
     fitting = (suits or protocols or [{"treatment": treatment}])[0]
     verdicts += patient_verdicts(catalog, fitting, patient)
+    areas = list(areas)
+    verdicts += surface_verdicts(catalog, treatment, areas)
     verdicts = _apply_clearances(verdicts, treatment, _clearances(profile))
     wanted: list[str | None] = [*areas] or [None]
     # Keyed by position: a condition recorded twice gives its reason twice, as it always has.

@@ -15,6 +15,16 @@ SEVERITIES = ("mild", "moderate", "severe")
 SEXES = ("female", "male", "other", "unknown")
 PATIENT_FACTS = ("fitzpatrick", "age")
 
+# The fields of the profile contract (docs/plan-api.md): anything else is a typo or a field this
+# version does not know, and would otherwise be ignored without a word.
+PROFILE_FIELDS = frozenset({"today", "patient", "concerns", "conditions", "cleared"})
+PATIENT_FIELDS = frozenset({"birth_date", "sex", "fitzpatrick"})
+ROW_FIELDS = {
+    "concerns": frozenset({"concern", "areas", "severity", "note"}),
+    "conditions": frozenset({"condition", "areas", "since", "until", "value", "note"}),
+    "cleared": frozenset({"treatment", "condition", "reason", "by"}),
+}
+
 
 def parse_date(value: object) -> date | None:
     if not isinstance(value, str):
@@ -92,10 +102,32 @@ class _Checker:
         return rows
 
 
+def _unknown(container: dict[str, Any], known: Collection[str], where: str) -> list[str]:
+    return [
+        f"{where}{name}: unknown field (known: {', '.join(sorted(known))})"
+        for name in container
+        if name not in known
+    ]
+
+
+def unknown_fields(profile: dict[str, Any]) -> list[str]:
+    """One problem per field the contract does not name, by its path."""
+    problems = _unknown(profile, PROFILE_FIELDS, "")
+    if isinstance(profile.get("patient"), dict):
+        problems += _unknown(profile["patient"], PATIENT_FIELDS, "patient.")
+    for key, known in ROW_FIELDS.items():
+        rows = profile.get(key)
+        for index, row in enumerate(rows if isinstance(rows, list) else []):
+            if isinstance(row, dict):
+                problems += _unknown(row, known, f"{key}[{index}].")
+    return problems
+
+
 def validate_profile(profile: object, catalog: "Catalog") -> list[str]:
     check = _Checker(catalog)
     if not isinstance(profile, dict):
         return ["profile: must be a JSON object"]
+    check.errors += unknown_fields(profile)
     check.date(profile, "today", "today", required=True)
     patient = profile.get("patient")
     if not isinstance(patient, dict):

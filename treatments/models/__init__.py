@@ -26,6 +26,7 @@ from treatments.models.scheduling import (
     Weekday,
     WorkingHours,
 )
+from treatments.models.waitlist import WaitlistEntry
 
 __all__ = [
     "Addendum",
@@ -56,6 +57,7 @@ __all__ = [
     "TimeOff",
     "Treatment",
     "TreatmentGroup",
+    "WaitlistEntry",
     "Weekday",
     "WorkingHours",
     "private_storage",

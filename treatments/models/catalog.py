@@ -440,6 +440,7 @@ class PatientRule(TargetsTreatment, CatalogRow):
     class Fact(models.TextChoices):
         FITZPATRICK = "fitzpatrick", "Fitzpatrick skin type"
         AGE = "age", "Age in years"
+        SURFACE = "surface", "Body surface treated in one session, in percent"
 
     fact = models.CharField(max_length=12, choices=Fact.choices)
     min_value = models.PositiveSmallIntegerField(
@@ -449,7 +450,9 @@ class PatientRule(TargetsTreatment, CatalogRow):
         null=True, blank=True, help_text="Inclusive; empty: no upper bound."
     )
     severity = models.CharField(max_length=12, choices=Severity.choices)
-    text = models.TextField()
+    text = models.TextField(
+        help_text="For the clinician. A surface rule may write {percent} for the share treated."
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -470,6 +473,11 @@ class PatientRule(TargetsTreatment, CatalogRow):
                 value = getattr(self, field)
                 if value is not None and value not in FITZPATRICK_TYPES:
                     errors[field] = "Skin types go from 1 to 6."
+        if self.fact == self.Fact.SURFACE:
+            for field in ("min_value", "max_value"):
+                value = getattr(self, field)
+                if value is not None and value > 100:
+                    errors[field] = "A share of the body surface goes from 0 to 100 %."
         if not errors and _duplicate_exists(
             self, fact=self.fact, min_value=self.min_value, max_value=self.max_value
         ):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from patients.models import BodyArea, Patient
@@ -180,6 +181,12 @@ class TimeOff(models.Model):
         return f"{self.practitioner} off {self.starts_at:%Y-%m-%d}"
 
 
+# Marked by mistake (checked in too early, a patient who came late after all): back to booked,
+# but only while the session's day lasts; after it, attendance is settled.
+UNDONE_ON_ITS_DAY: dict[str, str] = {SessionStatus.CHECKED_IN: "check-in", SessionStatus.NO_SHOW: "no-show"}
+NO_SHOW_BEFORE_START = "A session can be marked a no-show only once it has started ({start:%a %b %d, %H:%M})."
+UNDO_AFTER_ITS_DAY = "A {what} can be undone only on the session's day."
+
 # The longest a session can hold a resource (Treatment caps duration and clean-up): overlap
 # queries bound starts_at on both sides with it, so that the starts_at indexes do the work.
 LONGEST_SESSION = timedelta(hours=12)
@@ -265,7 +272,16 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     booked_at = models.DateTimeField(auto_now_add=True)
+    # The reminder's delivery (treatments.services.reminders): a run claims it, then sends it; a
+    # claim never marked sent (the run was killed) is taken again after REMINDER_LEASE_MINUTES.
+    reminder_claimed_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    reminder_no_address_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a reminder was due and the patient had no e-mail address (not reminded). "
+        "Once an address is added, a later run reminds them if the session is still ahead.",
+    )
     history = HistoricalRecords()
 
     objects = AppointmentQuerySet.as_manager()
@@ -298,9 +314,20 @@ class Appointment(models.Model):
     def can_move(self) -> bool:
         return self.status in self.MOVABLE
 
-    def transition_problem(self, wanted: str, *, is_clinician: bool) -> str | None:
-        """Why this session cannot become `wanted` (None: it can)."""
-        return booking_rules.transition_problem(self.status, wanted, is_clinician=is_clinician)
+    def transition_problem(
+        self, wanted: str, *, is_clinician: bool, now: datetime | None = None
+    ) -> str | None:
+        """Why this session cannot become `wanted` (None: it can). Given `now`, also the rules of
+        time: a no-show only once the session has started, an undo only while its day lasts."""
+        problem = booking_rules.transition_problem(self.status, wanted, is_clinician=is_clinician)
+        if problem is not None or now is None:
+            return problem
+        if wanted == SessionStatus.NO_SHOW and now < self.starts_at:
+            return NO_SHOW_BEFORE_START.format(start=timezone.localtime(self.starts_at))
+        undo = wanted == SessionStatus.BOOKED and self.status in UNDONE_ON_ITS_DAY
+        if undo and timezone.localdate(now) > timezone.localdate(self.starts_at):
+            return UNDO_AFTER_ITS_DAY.format(what=UNDONE_ON_ITS_DAY[self.status])
+        return None
 
 
 class DeviceHoldQuerySet(models.QuerySet["AppointmentDevice"]):

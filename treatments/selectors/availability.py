@@ -161,11 +161,37 @@ class Availability:
     ) -> timeslots.Calendar:
         """A Calendar for these days and practitioners (default: all who work here); `placed` are
         proposed slots to treat as booked already."""
-        wanted = (
-            self.practitioner_ids
-            if practitioners is None
-            else [p for p in practitioners if p in self.working]
+        wanted = self._wanted(practitioners)
+        start, end = day_bounds(first_day, last_day)
+        windows = self.windows(first_day, last_day, practitioners=wanted)
+        busy = self._busy(
+            start,
+            end,
+            practitioners=wanted,
+            patient=patient,
+            exclude=exclude,
+            room_types=needs.room_types if needs else None,
+            device_types=needs.device_types if needs else None,
         )
+        for slot in placed:
+            self._hold(busy, slot, patient)
+        for intervals in busy.values():
+            intervals.sort()
+        return timeslots.Calendar(
+            windows=windows, busy=busy, rooms=self.rooms, devices=self.devices, zone=self.zone.key
+        )
+
+    def _wanted(self, practitioners: Sequence[int] | None) -> list[int]:
+        if practitioners is None:
+            return self.practitioner_ids
+        return [p for p in practitioners if p in self.working]
+
+    def windows(
+        self, first_day: date, last_day: date, *, practitioners: Sequence[int] | None = None
+    ) -> dict[int, list[Interval]]:
+        """When each practitioner (default: all who work here) works here while it is open, with
+        closures and time off cut out: {practitioner_id: sorted [(start, end), ...]}."""
+        wanted = self._wanted(practitioners)
         start, end = day_bounds(first_day, last_day)
         closed: set[date] = set()
         for closure in Closure.objects.filter(
@@ -185,22 +211,7 @@ class Availability:
             windows[pk] = timeslots.subtract(
                 timeslots.intersect(timeslots.day_windows(days, working, self.zone), opening), off.get(pk, [])
             )
-        busy = self._busy(
-            start,
-            end,
-            practitioners=wanted,
-            patient=patient,
-            exclude=exclude,
-            room_types=needs.room_types if needs else None,
-            device_types=needs.device_types if needs else None,
-        )
-        for slot in placed:
-            self._hold(busy, slot, patient)
-        for intervals in busy.values():
-            intervals.sort()
-        return timeslots.Calendar(
-            windows=windows, busy=busy, rooms=self.rooms, devices=self.devices, zone=self.zone.key
-        )
+        return windows
 
     def _busy(
         self,
@@ -377,6 +388,21 @@ class SlotFinder:
             day = chunk_end + timedelta(days=1)
         found.sort(key=lambda s: (s.start, s.practitioner))
         return found[:limit]
+
+    def open_days(self, first_day: date, last_day: date, *, not_before: datetime | None = None) -> list[date]:
+        """The local days in [first_day, last_day] on which this treatment fits in someone's hours:
+        a location open, a qualified practitioner working there and time off aside, for long
+        enough after `not_before`. Bookings are not read: a full day is still an open day."""
+        length = self.needs.duration + self.needs.buffer
+        days: set[date] = set()
+        for site in self.sites_for(self.practitioners):
+            for spans in site.windows(first_day, last_day, practitioners=self.practitioners).values():
+                for start, end in spans:
+                    if not_before is not None:
+                        start = max(start, not_before)
+                    if end - start >= length:
+                        days.add(start.astimezone(site.zone).date())
+        return sorted(days)
 
     def first(
         self,

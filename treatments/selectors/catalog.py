@@ -32,6 +32,7 @@ class AreaNode(TypedDict):
     name: str
     children: list["AreaNode"]
     children_partial: bool
+    surface_percent: int | float | None
 
 
 def _num(value: Decimal | float | None) -> int | float | None:
@@ -64,7 +65,13 @@ def _area_tree(areas: list[BodyArea]) -> list[AreaNode]:
 
     def build(parent_id: int | None) -> list[AreaNode]:
         return [
-            {"slug": a.slug, "name": a.name, "children": build(a.id), "children_partial": a.children_partial}
+            {
+                "slug": a.slug,
+                "name": a.name,
+                "children": build(a.id),
+                "children_partial": a.children_partial,
+                "surface_percent": _num(a.surface_percent),
+            }
             for a in children.get(parent_id, [])
         ]
 

@@ -1,5 +1,7 @@
 """A session's version, for optimistic concurrency in the API (ETag / If-Match), and what changed
-since a version a client read: found in the session's history, which holds every saved version."""
+since a version a client read: found in the session's history, which holds every saved version.
+A session record's version is its newest history row, as the record's forms carry it
+(patients.forms.EditedSinceCheck)."""
 
 import hashlib
 from datetime import datetime
@@ -7,7 +9,7 @@ from typing import Protocol
 
 from django.utils import timezone
 
-from treatments.models import Appointment
+from treatments.models import Appointment, SessionRecord
 
 # What a desk acts on when it moves or cancels: a change to any of these makes an earlier read stale.
 VERSIONED = {
@@ -68,3 +70,41 @@ def changes_since(appointment: Appointment, version: str) -> list[str]:
             ]
             return [f"{line}{who}{when}" for line in changed]
     return [f"the session changed{who}{when} since that version was read"]
+
+
+def record_version(record: SessionRecord) -> int:
+    """The id of the record's newest history row (0 before any)."""
+    newest = record.history.order_by("-history_id").values_list("history_id", flat=True).first()
+    return newest or 0
+
+
+def record_last_change(record: SessionRecord) -> tuple[str, datetime | None]:
+    """Who saved the record last, and when."""
+    newest = record.history.order_by("-history_id").select_related("history_user").first()
+    if newest is None:
+        return "Someone", None
+    user = newest.history_user
+    return (user.get_full_name() or user.get_username()) if user else "Someone", newest.history_date
+
+
+def _procedure_entries(values: dict[str, object], notes: str) -> dict[str, object]:
+    """A record's procedure as flat entries: "needle_depth_mm.cheeks" for a per-area value."""
+    entries: dict[str, object] = {"notes": notes}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            entries.update({f"{key}.{area}": number for area, number in value.items()})
+        else:
+            entries[key] = value
+    return entries
+
+
+def procedure_changes_since(record: SessionRecord, version: int | None) -> dict[str, object]:
+    """The procedure entries saved since `version`, each with its value now (None: cleared)."""
+    then = record.history.filter(history_id=version).first() if version else None
+    if then is None:
+        return {}
+    before = _procedure_entries(then.values, then.notes)
+    now = _procedure_entries(record.values, record.notes)
+    return {
+        key: now.get(key) for key in sorted(before.keys() | now.keys()) if before.get(key) != now.get(key)
+    }

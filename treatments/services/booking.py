@@ -18,7 +18,7 @@ import functools
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import ParamSpec, TypeVar
 
@@ -42,6 +42,7 @@ from treatments.models import (
     Room,
     Treatment,
 )
+from treatments.models.scheduling import overlapping
 from treatments.selectors.availability import FoundSlot, SlotFinder, held_over
 from treatments.selectors.booking_facts import booking_facts, local_day, plan_intervals
 from treatments.selectors.session_versions import changes_since, session_version
@@ -64,6 +65,11 @@ STALE_PROPOSAL = "{label}: the proposal names a practitioner or room that no lon
 CALENDAR_BUSY = "The calendar is busy, try again."
 ALREADY_BOOKED = "Already booked at that time: {treatment} on {when:%a %b %d at %H:%M} with {practitioner}."
 STALE_SESSION = "The session changed since you read it: {changes}."
+NO_SLOT_FOR_VISIT = (
+    "No free slot for visit {visit} ({treatment}) between {first} and {last} at the plan's interval."
+)
+# How far past a visit's window, when none of it is open, the next open day is looked for.
+OPEN_DAY_SEARCH_DAYS = 28
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race and
 # may simply run again.
 CONTENTION_CODES = frozenset({"40P01", "40001"})
@@ -204,6 +210,10 @@ def _judge(request: BookingRequest, *, by: User, exclude: int | None = None) -> 
     judgement = booking_rules.judge_booking(
         facts, is_clinician=has_role(by, CLINICIAN), override_reason=request.override_reason or ""
     )
+    if judgement.problems and _patient_in_another_session(request, facts.end, exclude):
+        # Committed between the day's reads (busy first, history after): the interval rule then
+        # sees the other session as "0 days away", but what refuses this booking is the overlap.
+        raise Conflict("patient", request.patient.pk, request.start)
     if judgement.problems:
         errors: dict[str, list[ValidationError]] = {}
         for problem in judgement.problems:
@@ -223,6 +233,16 @@ def _judge(request: BookingRequest, *, by: User, exclude: int | None = None) -> 
         blocked_until=facts.blocked_until,
         interval_override_reason=judgement.interval_override_reason,
     )
+
+
+def _patient_in_another_session(request: BookingRequest, end: datetime, exclude: int | None) -> bool:
+    # A patient is held for the treatment time only, not the clean-up.
+    others = (
+        Appointment.objects.filter(patient=request.patient)
+        .active()
+        .filter(overlapping(request.start, end, end_field="ends_at"))
+    )
+    return others.exclude(pk=exclude).exists() if exclude is not None else others.exists()
 
 
 def _place(appointment: Appointment, request: BookingRequest, placement: Placement) -> None:
@@ -383,10 +403,15 @@ def session_status_change(
     by: User,
     reason: str = "",
     expected_version: str | None = None,
+    now: datetime | None = None,
 ) -> Appointment:
+    """Move the session along its lifecycle at `now` (default: the present). Raises
+    ValidationError, or Conflict when a no-show taken back finds its time given away."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     _check_version(appointment, expected_version)
-    problem = appointment.transition_problem(status, is_clinician=has_role(by, CLINICIAN))
+    problem = appointment.transition_problem(
+        status, is_clinician=has_role(by, CLINICIAN), now=now or timezone.now()
+    )
     if problem:
         raise ValidationError({"status": [problem]})
     if status == Appointment.Status.CANCELLED:
@@ -394,10 +419,28 @@ def session_status_change(
             raise ValidationError({"reason": [CANCEL_REASON_NEEDED]})
         appointment.cancel_reason = reason.strip()
         appointment.cancelled_by = by
+    was_active = appointment.is_active
     appointment.status = status
-    appointment.save()
-    AppointmentDevice.objects.filter(appointment=appointment).update(active=appointment.is_active)
+    if appointment.is_active and not was_active:
+        _hold_again(appointment)
+    else:
+        appointment.save()
+        AppointmentDevice.objects.filter(appointment=appointment).update(active=appointment.is_active)
     return appointment
+
+
+def _hold_again(appointment: Appointment) -> None:
+    """Save a session that holds its resources again: while it did not, they were free to book."""
+    devices = list(
+        AppointmentDevice.objects.filter(appointment=appointment).values_list("device_id", flat=True)
+    )
+    _conflict_check(appointment, devices, exclude=appointment.pk)
+    try:
+        with transaction.atomic():
+            appointment.save()
+            AppointmentDevice.objects.filter(appointment=appointment).update(active=True)
+    except IntegrityError as error:
+        raise _conflict_from(error, appointment, devices) from error
 
 
 def session_cancel(
@@ -449,10 +492,39 @@ def plan_sessions_to_book(plan: Plan) -> list[PlannedSession]:
 Proposal = list[tuple[PlannedSession, timeslots.Slot]]
 
 
-def propose_plan(
+@dataclass(frozen=True)
+class PlanProposal:
+    """Slots for the unbooked sessions of a plan, in order, up to the first session none was
+    found for: `unplaced`, which `problem` is about."""
+
+    placed: Proposal
+    problem: str | None = None
+    unplaced: PlannedSession | None = None
+
+
+def _next_open_window(
+    finder: SlotFinder, visit: timeslots.PlannedVisit, not_before: datetime | None
+) -> tuple[date, date] | None:
+    """When no day of a visit's window has hours left (a plan accepted after closing, a window of
+    closed days): a window as long from the next open day. None: the window has hours (it is
+    full) or no open day follows it."""
+    if finder.open_days(visit.earliest, visit.latest, not_before=not_before):
+        return None
+    later = finder.open_days(
+        visit.latest + timedelta(days=1),
+        visit.latest + timedelta(days=OPEN_DAY_SEARCH_DAYS),
+        not_before=not_before,
+    )
+    if not later:
+        return None
+    return later[0], later[0] + (visit.latest - visit.earliest)
+
+
+def plan_proposal(
     plan: Plan, *, practitioner: Practitioner | int | None = None, not_before: datetime | None = None
-) -> tuple[Proposal, str | None]:
-    """Dates for every unbooked session of an accepted plan: ([(planned session, slot)], problem)."""
+) -> PlanProposal:
+    """Dates for every unbooked session of an accepted plan, each inside its window and the plan's
+    intervals; a window with no opening hours left starts on the next open day instead."""
     sessions = plan_sessions_to_book(plan)
     intervals = plan_intervals(plan)
     last_booked = {}
@@ -488,24 +560,53 @@ def propose_plan(
             finders[session.treatment_id] = SlotFinder(session.treatment, patient=plan.patient_id)
         previous[session.treatment_id] = index
 
+    found: dict[tuple[date, date, int | None, tuple[timeslots.Slot, ...]], timeslots.Slot | None] = {}
+
     def search(
         first: date, last: date, wanted: int | None, placed: list[timeslots.Slot]
     ) -> timeslots.Slot | None:
-        # propose_dates places sessions in order, so the one searched for is the next unplaced.
-        found = finders[sessions[len(placed)].treatment_id].find(
-            first, last, practitioner=wanted, limit=1, placed=placed, not_before=not_before
-        )
-        return found[0] if found else None
+        # Remembered: a proposal placed again after a window moved asks the same questions first.
+        key = (first, last, wanted, tuple(placed))
+        if key not in found:
+            # propose_dates places sessions in order, so the one searched for is the next unplaced.
+            slots = finders[sessions[len(placed)].treatment_id].find(
+                first, last, practitioner=wanted, limit=1, placed=placed, not_before=not_before
+            )
+            found[key] = slots[0] if slots else None
+        return found[key]
 
     preferred = practitioner.pk if isinstance(practitioner, Practitioner) else practitioner
-    slots, problem = timeslots.propose_dates(visits, search, preferred=preferred)
-    if problem:
-        session = sessions[len(slots)]
-        problem = (
-            f"No free slot for visit {session.visit} ({session.treatment.name}) between "
-            f"{visits[len(slots)].earliest} and {visits[len(slots)].latest} at the plan's interval."
-        )
-    return list(zip(sessions, slots, strict=False)), problem
+    moved: set[int] = set()
+    while True:
+        slots, problem = timeslots.propose_dates(visits, search, preferred=preferred)
+        stuck = len(slots)
+        # Only a visit that found no slot is looked at: most windows have open hours.
+        if not problem or stuck in moved:
+            break
+        moved.add(stuck)
+        window = _next_open_window(finders[sessions[stuck].treatment_id], visits[stuck], not_before)
+        if window is None:
+            break
+        visits[stuck] = replace(visits[stuck], earliest=window[0], latest=window[1])
+    placed = list(zip(sessions, slots, strict=False))
+    if not problem:
+        return PlanProposal(placed)
+    unplaced, visit = sessions[stuck], visits[stuck]
+    return PlanProposal(
+        placed,
+        NO_SLOT_FOR_VISIT.format(
+            visit=unplaced.visit, treatment=unplaced.treatment.name, first=visit.earliest, last=visit.latest
+        ),
+        unplaced,
+    )
+
+
+def propose_plan(
+    plan: Plan, *, practitioner: Practitioner | int | None = None, not_before: datetime | None = None
+) -> tuple[Proposal, str | None]:
+    """plan_proposal as ([(planned session, slot)], problem)."""
+    proposal = plan_proposal(plan, practitioner=practitioner, not_before=not_before)
+    return proposal.placed, proposal.problem
 
 
 @retried_on_contention

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from patients.models import BodyArea, ConsentForm, MedicalCondition, SkinConcern
@@ -37,13 +38,147 @@ SeedItem = Mapping[str, Any]
 Row = TypeVar("Row", bound=models.Model)
 
 
+# The fields each section's rows may carry (docs/catalog-format.md); anything else is a typo that
+# would otherwise be dropped without a word.
+SECTION_FIELDS: dict[str, frozenset[str]] = {
+    "areas": frozenset({"slug", "name", "description", "children", "children_partial", "surface_percent"}),
+    "concerns": frozenset({"slug", "name", "description", "no_option_advice"}),
+    "conditions": frozenset({"slug", "name", "description", "kind", "area_specific", "measure"}),
+    "sources": frozenset({"citation", "url", "grade"}),
+    "groups": frozenset({"slug", "name", "members", "history_condition"}),
+    "consent_forms": frozenset({"slug", "title", "version", "body"}),
+    "treatments": frozenset(
+        {
+            "slug", "name", "kind", "evidence", "sources", "components", "consent_form", "needs",
+            "duration_minutes", "buffer_minutes", "pre_care", "aftercare",
+        }
+    ),
+    "protocols": frozenset(
+        {
+            "concern", "treatment", "areas", "sessions", "interval_days", "settings", "fitzpatrick",
+            "preferred_fitzpatrick", "weight", "maintenance", "option_note", "preparation_days",
+            "evidence", "sources", "sources_disagree", "note",
+        }
+    ),
+    "contraindications": frozenset(
+        {
+            "condition", "applies_to", "severity", "timing", "window_days", "until_resolved",
+            "area_limited", "spread_to", "text", "item_note", "pre_care", "hold_days",
+            "hold_days_by_fitzpatrick", "lead_days", "lead_moves_start", "value_below",
+            "critical_below", "critical_text", "evidence", "sources", "sources_disagree", "note",
+        }
+    ),
+    "patient_rules": frozenset(
+        {"applies_to", "fact", "min", "max", "severity", "text", "evidence", "sources", "sources_disagree", "note"}
+    ),
+    "procedure_gaps": frozenset(
+        {"from", "to", "min_days", "recommended_days", "evidence", "sources", "sources_disagree", "note"}
+    ),
+    "record_fields": frozenset(
+        {
+            "key", "label", "kind", "applies_to", "linked_to", "required", "min", "max", "unit",
+            "max_length", "choices", "help_text", "order", "evidence", "sources", "note",
+        }
+    ),
+}  # fmt: skip
+
+
+class SeedError(Exception):
+    """Bad seed input: each entry of `problems` is one line naming the file or field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Refuses a key written twice in one mapping (YAML would silently keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            # Merge keys (<<) may be overridden on purpose; only the mapping's own keys count.
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key_node.value!r} written twice", key_node.start_mark
+                )
+            seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise SeedError([f"{path}: cannot read ({error.strerror or error})"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SeedError(
+            [f"{path}: not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})"]
+        ) from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise SeedError([f"{path}: not valid YAML ({error.problem or error.context}{where})"]) from None
+    except (yaml.YAMLError, RecursionError) as error:
+        raise SeedError([f"{path}: not valid YAML ({type(error).__name__})"]) from None
+    if not isinstance(data, dict):
+        raise SeedError([f"{path}: must hold sections (areas, treatments, ...), not a {type(data).__name__}"])
+    return data
+
+
+def _row_problems(section: str, rows: object, where: str) -> list[str]:
+    known = SECTION_FIELDS[section]
+    if section == "sources":
+        if not isinstance(rows, dict):
+            return [f"{where}: must be a mapping of source keys"]
+        items: list[tuple[str, object]] = [(f"{where}.{key}", row) for key, row in rows.items()]
+    elif isinstance(rows, list):
+        items = [(f"{where}[{index}]", row) for index, row in enumerate(rows)]
+    else:
+        return [f"{where}: must be a list"]
+    problems = []
+    for path, row in items:
+        if not isinstance(row, dict):
+            problems.append(f"{path}: must be a mapping")
+            continue
+        label = f"{path} ({row['slug']})" if isinstance(row.get("slug"), str) else path
+        problems += [
+            f"{label}.{name}: unknown field (known: {', '.join(sorted(known))})"
+            for name in row
+            if name not in known
+        ]
+        if section == "areas" and "children" in row:
+            problems += _row_problems("areas", row["children"], f"{label}.children")
+    return problems
+
+
+def check_seed_data(data: Mapping[str, Any]) -> list[str]:
+    """One line per section or field the seed format does not know."""
+    problems = []
+    for section, rows in data.items():
+        if section not in SECTION_FIELDS:
+            problems.append(f"{section}: unknown section (known: {', '.join(sorted(SECTION_FIELDS))})")
+        elif rows is not None:
+            problems += _row_problems(section, rows, section)
+    return problems
+
+
 def load_seed_data(
     vocabulary_file: Path = VOCABULARY_FILE, catalog_file: Path = CATALOG_FILE
 ) -> dict[str, Any]:
+    """The merged seed files; SeedError names what is unreadable or unknown."""
     data: dict[str, Any] = {}
     for path in (vocabulary_file, catalog_file):
-        with open(path, encoding="utf-8") as handle:
-            data.update(yaml.safe_load(handle))
+        data.update(_read_yaml(path))
+    problems = check_seed_data(data)
+    if problems:
+        raise SeedError(problems)
     return data
 
 
@@ -56,6 +191,14 @@ def _same(current: object, wanted: object) -> bool:
 def _decimal(value: float | int | None) -> Decimal | None:
     # Through str: a float's binary expansion would carry more decimal places than the column.
     return None if value is None else Decimal(str(value))
+
+
+def _errors(error: ValidationError) -> list[tuple[str, list[str]]]:
+    if hasattr(error, "error_dict"):
+        return [
+            (field, [m for e in errors for m in e.messages]) for field, errors in error.error_dict.items()
+        ]
+    return [("row", error.messages)]
 
 
 def _lines(items: list[str] | None) -> str:
@@ -98,17 +241,37 @@ class Seeder:
 
     @transaction.atomic
     def run(self) -> Counter[str]:
-        self.seed_areas(self.data.get("areas", []), parent=None, order=[0])
-        self.seed_vocabulary()
-        self.seed_sources()
-        self.seed_consent_forms()
-        self.seed_treatments()
-        self.seed_groups()
-        self.seed_protocols()
-        self.seed_contraindications()
-        self.seed_patient_rules()
-        self.seed_gaps()
-        self.seed_record_fields()
+        steps = [
+            ("areas", lambda: self.seed_areas(self.data.get("areas", []), parent=None, order=[0])),
+            ("concerns and conditions", self.seed_vocabulary),
+            ("sources", self.seed_sources),
+            ("consent_forms", self.seed_consent_forms),
+            ("treatments", self.seed_treatments),
+            ("groups", self.seed_groups),
+            ("protocols", self.seed_protocols),
+            ("contraindications", self.seed_contraindications),
+            ("patient_rules", self.seed_patient_rules),
+            ("procedure_gaps", self.seed_gaps),
+            ("record_fields", self.seed_record_fields),
+        ]
+        for section, step in steps:
+            # The whole run is one transaction: a bad row leaves the catalog as it was.
+            try:
+                step()
+            except KeyError as error:
+                raise SeedError(
+                    [f"{section}: refers to {error.args[0]!r}, which the seed does not define"]
+                ) from None
+            except (TypeError, ValueError, AttributeError) as error:
+                raise SeedError([f"{section}: a row has a value of the wrong type ({error})"]) from None
+            except ValidationError as error:
+                raise SeedError(
+                    [
+                        f"{section}: {field}: {message}"
+                        for field, messages in _errors(error)
+                        for message in messages
+                    ]
+                ) from None
         return self.counts
 
     def seed_areas(self, nodes: list[SeedItem], parent: BodyArea | None, order: list[int]) -> None:
@@ -123,6 +286,7 @@ class Seeder:
                     "sort_order": order[0],
                     "description": node.get("description", ""),
                     "children_partial": bool(node.get("children_partial", False)),
+                    "surface_percent": _decimal(node.get("surface_percent")),
                 },
             )
             self.areas[area.slug] = area

@@ -1,7 +1,9 @@
 """Writing a session's clinical record: screening, procedure, outcomes, photos, signature, addenda.
 
 Each write locks the record's row and refuses once the record is signed; corrections after
-signing are addenda. The judgements come in with the session's context
+signing are addenda. A procedure save names the record version its form was built on, and is
+refused under the lock when another save came first, so two clinicians saving at once cannot both
+win; a second screening is refused the same way. The judgements come in with the session's context
 (treatments.selectors.session_context), built once per request; the rules are in the engine's
 `screening` and `record_rules`.
 """
@@ -20,7 +22,8 @@ from treatments.engine import record_rules, screening
 from treatments.engine.record_rules import RecordValues
 from treatments.engine.screening import Finding
 from treatments.models import Addendum, Appointment, OutcomeScore, SessionPhoto, SessionRecord
-from treatments.selectors.session_context import SessionContext
+from treatments.selectors.session_context import SessionContext, session_day
+from treatments.selectors.session_versions import record_last_change, record_version
 from treatments.services import booking
 from treatments.services.photos import photo_without_metadata
 from treatments.services.plans import missing_consents
@@ -29,6 +32,7 @@ from treatments.services.plans import missing_consents
 STOPPED_REASON = "Stopped for a clinical reason."
 LOCKED = "This record is signed and can no longer be edited. Add an addendum to correct it."
 NOT_OPEN = "This session is {status}; it cannot be screened."
+NOT_ITS_DAY = "The day-of screening is recorded on the session's day ({day:%a %d %b})."
 CONFIRM_CONSENT = "Confirm the consent on file before treating."
 SCREEN_FIRST = "Complete the screening first."
 STOPPED_AT_SCREENING = "This session was stopped at screening."
@@ -39,6 +43,10 @@ NOT_SIGNED = "The record is not signed yet: edit it directly."
 ADDENDUM_TEXT_NEEDED = "Write the correction or addition."
 ADDENDUM_REASON_NEEDED = "Say why the record is amended."
 FOUND_AT_SCREENING = "Found at the day-of screening."
+# The code patients.forms.EditedSinceCheck gives the same refusal on a form.
+EDITED_MEANWHILE = "edited_meanwhile"
+CHANGED_MEANWHILE = "{who} saved this record at {when} while you were editing it: check it and save again."
+ALREADY_SCREENED = "{who} recorded the screening at {when}; it was not recorded again."
 
 # Scores per concern: (the clinician's, the patient's or None); no clinician score removes it.
 Scores = Mapping[Concern, tuple[int | None, int | None]]
@@ -59,6 +67,17 @@ def _locked_record(appointment: Appointment) -> SessionRecord:
     if record.signed:
         raise ValidationError(LOCKED)
     return record
+
+
+def _last_change(record: SessionRecord) -> dict[str, str]:
+    who, when = record_last_change(record)
+    return {"who": who, "when": f"{timezone.localtime(when):%H:%M}" if when else "a moment ago"}
+
+
+def _unchanged_since(record: SessionRecord, seen_version: int | None) -> None:
+    """Under the record's lock: refuse a save built on an older version than the newest saved."""
+    if seen_version is not None and record_version(record) != seen_version:
+        raise ValidationError(CHANGED_MEANWHILE.format(**_last_change(record)), code=EDITED_MEANWHILE)
 
 
 def _advance(appointment: Appointment, wanted: str, by: User) -> None:
@@ -90,7 +109,20 @@ def session_screen(
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if locked.status not in Appointment.OPEN:
         raise ValidationError(NOT_OPEN.format(status=locked.get_status_display().lower()))
+    day = session_day(locked)
+    if day != timezone.localdate():
+        # The answers are about today: asked the day before, a "yes" would cancel tomorrow's session.
+        raise ValidationError(NOT_ITS_DAY.format(day=day))
     record = _locked_record(locked)
+    if record.screened_at is not None:
+        screener = record.screened_by
+        raise ValidationError(
+            ALREADY_SCREENED.format(
+                who=(screener.get_full_name() or screener.get_username()) if screener else "Someone",
+                when=f"{timezone.localtime(record.screened_at):%H:%M}",
+            ),
+            code=EDITED_MEANWHILE,
+        )
     asked = {q["condition"] for q in context.checklist}
     answered = {slug: bool(yes) for slug, yes in answers.items() if slug in asked}
     if not consent_confirmed:
@@ -162,11 +194,15 @@ def procedure_save(
     notes: str,
     confirmations: Mapping[str, str],
     by: User,
+    seen_version: int | None = None,
 ) -> SessionRecord:
     """Store the procedure values. Values outside the safe ranges need a reason each:
-    ValidationError keyed by value ("needle_depth_mm.cheeks") when one is missing."""
+    ValidationError keyed by value ("needle_depth_mm.cheeks") when one is missing. With
+    `seen_version` (the record version the values were typed over), ValidationError with code
+    EDITED_MEANWHILE when the record was saved since."""
     record = _locked_record(appointment)
     _screened(record)
+    _unchanged_since(record, seen_version)
     problems = record_rules.out_of_range(values, context.limits, fields=context.record_fields)
     missing = record_rules.unconfirmed(problems, confirmations)
     if missing:

@@ -7,7 +7,9 @@ from decimal import Decimal
 
 from django import forms
 from django.core.validators import FileExtensionValidator
+from django.utils.text import Truncator
 
+from patients.forms import EditedSinceCheck
 from treatments.engine import record_rules
 from treatments.engine.record_rules import FieldKind, FieldLink
 from treatments.models import SessionPhoto
@@ -19,6 +21,7 @@ CONFIRM_PREFIX = "confirm_"
 CONFIRM = "Reason for going outside the safe range"
 GIVE_A_REASON = "Give a reason to go outside the safe range, or correct the value."
 EXPIRED = "This expired on {day:%d %b %Y}: use one in date."
+SAVED_MEANWHILE = "Saved meanwhile: {entries}."
 
 
 def field_label(spec):
@@ -71,6 +74,15 @@ def _plain(value):
     return value
 
 
+def _shown(value, field):
+    if value in (None, ""):
+        return "(cleared)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    choices = dict(getattr(field, "choices", ()))
+    return Truncator(str(choices.get(value, value))).chars(80)
+
+
 def _safe_range_hint(bounds, unit):
     if not bounds or bounds.get("min") is None or bounds.get("max") is None:
         return ""
@@ -118,11 +130,17 @@ class ScreeningForm(forms.Form):
         return {f["code"]: self.cleaned_data[f"p_{f['code']}"] == "yes" for f in self.precautions}
 
 
-class ProcedureForm(forms.Form):
+class ProcedureForm(EditedSinceCheck, forms.Form):
+    """Carries the version of the record it was built on (EditedSinceCheck): a save over a change
+    another clinician made meanwhile is refused, naming who changed what and when."""
+
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, fields, depth_areas, limits, session_day, **kwargs):
-        """fields: the session's RecordFieldSpecs; depth_areas: [(slug, name)]; limits: its safe ranges."""
+    def __init__(self, *args, fields, depth_areas, limits, session_day, record=None, **kwargs):
+        """fields: the session's RecordFieldSpecs; depth_areas: [(slug, name)]; limits: its safe ranges;
+        record: the SessionRecord it edits."""
+        self.instance = record  # what EditedSinceCheck versions
+        self.seen_version = None
         super().__init__(*args, **kwargs)
         self.specs = tuple(fields)
         self.limits = limits
@@ -150,6 +168,7 @@ class ProcedureForm(forms.Form):
             if spec.checks_range:
                 self._confirm(spec.key, spec.key)
         self.fields["notes"] = notes
+        self.fields["seen_version"] = self.fields.pop("seen_version")  # hidden, after the inputs
 
     def _confirm(self, key, value_field):
         name = f"{CONFIRM_PREFIX}{value_field}"
@@ -171,6 +190,8 @@ class ProcedureForm(forms.Form):
         return {key: self.cleaned_data.get(confirm) or "" for key, (_, confirm) in self.confirm_keys.items()}
 
     def clean(self):
+        # Read before EditedSinceCheck takes it out: the service checks it again under the lock.
+        self.seen_version = self.cleaned_data.get("seen_version")
         cleaned = super().clean()
         for name in self.expiry_fields:
             expiry = cleaned.get(name)
@@ -186,6 +207,19 @@ class ProcedureForm(forms.Form):
             self.add_error(value_field, problem.message)
             self.add_error(confirm, GIVE_A_REASON)
         return cleaned
+
+    def note_saved_meanwhile(self, changes):
+        """Show, by this form's labels, what the newer save holds: `changes` maps an entry
+        ("passes", "needle_depth_mm.cheeks", "notes") to its value now."""
+        entries = []
+        for name, field in self.fields.items():
+            key = name
+            if name.startswith(DEPTH_PREFIX) and self.per_area_key:
+                key = f"{self.per_area_key}.{name.removeprefix(DEPTH_PREFIX)}"
+            if key in changes:
+                entries.append(f"{field.label}: {_shown(changes[key], field)}")
+        if entries:
+            self.add_error(None, SAVED_MEANWHILE.format(entries="; ".join(entries)))
 
     def confirm_field_names(self):
         return {confirm for _, confirm in self.confirm_keys.values()}

@@ -1,12 +1,15 @@
 """The clinician's day and a session's clinical record: screening, procedure, photos, outcomes,
 aftercare, signature and addenda. Clinicians only; the front desk works from the session panel."""
 
+from datetime import date, timedelta
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.roles import CLINICIAN, role_required
@@ -17,6 +20,7 @@ from treatments.selectors.availability import day_bounds
 from treatments.selectors.patient_profile import PROFILE_PREFETCH, profile_for_patient
 from treatments.selectors.plan_suggestions import current_catalog
 from treatments.selectors.session_context import day_verdict, session_alerts, session_context
+from treatments.selectors.session_versions import procedure_changes_since
 from treatments.services import recording
 from treatments.web.record_forms import (
     AddendumForm,
@@ -49,9 +53,11 @@ def _record(session):
 @require_GET
 @role_required(CLINICIAN)
 def my_day(request):
-    """The signed-in clinician's sessions today, in order, each with its patient's alerts."""
+    """The signed-in clinician's sessions of a day (today unless `?date=`), in order, each with its
+    patient's alerts for that day."""
     practitioner = Practitioner.objects.filter(user=request.user).first()
-    day = timezone.localdate()
+    today = timezone.localdate()
+    day = _chosen_day(request.GET.get("date", ""), today)
     sessions = []
     if practitioner is not None:
         start, end = day_bounds(day, day)
@@ -76,8 +82,23 @@ def my_day(request):
     return render(
         request,
         "treatments/records/my_day.html",
-        {"day": day, "sessions": sessions, "practitioner": practitioner},
+        {
+            "day": day,
+            "today": today,
+            "previous_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1),
+            "sessions": sessions,
+            "practitioner": practitioner,
+        },
     )
+
+
+def _chosen_day(text: str, today: date) -> date:
+    """The day asked for; anything unreadable or impossible (2027-13-45, year 0) is today."""
+    try:
+        return parse_date(text) or today
+    except ValueError:
+        return today
 
 
 def _procedure_form(session, record, context, data=None):
@@ -87,6 +108,7 @@ def _procedure_form(session, record, context, data=None):
     values = record.values if record else {}
     return ProcedureForm(
         data,
+        record=record,
         fields=context.record_fields,
         depth_areas=[(slug, _area_name(context.catalog, slug, names)) for slug in depth_areas],
         limits=limits,
@@ -199,9 +221,14 @@ def _refused(request, session, error, form=None, form_name=None, judged=None):
     else:
         for problem in error.messages:
             messages.error(request, problem)
-    status = 409 if recording.LOCKED in error.messages else 400
+    status = 409 if recording.LOCKED in error.messages or _edited_meanwhile(error) else 400
     extra = {form_name: form} if form is not None else {}
     return _render(request, session, judged=judged, status=status, **extra)
+
+
+def _edited_meanwhile(error):
+    problems = error.error_list if not hasattr(error, "error_dict") else []
+    return any(problem.code == recording.EDITED_MEANWHILE for problem in problems)
 
 
 @require_POST
@@ -243,6 +270,8 @@ def record_procedure(request, pk):
         return locked
     form = _procedure_form(session, _record(session), judged, data=request.POST)
     if not form.is_valid():
+        if form.has_error(NON_FIELD_ERRORS, recording.EDITED_MEANWHILE):
+            return _edited_meanwhile_page(request, session, judged, form)
         return _render(request, session, judged=judged, status=400, procedure_form=form)
     try:
         recording.procedure_save(
@@ -252,11 +281,25 @@ def record_procedure(request, pk):
             notes=form.cleaned_data["notes"],
             confirmations=form.confirmations(),
             by=request.user,
+            seen_version=form.seen_version,
         )
     except ValidationError as error:
+        if _edited_meanwhile(error):
+            # Another save won the lock after this form was checked: checking the form again now
+            # names who changed what, and keeps the typing over the newer version.
+            form = _procedure_form(session, _record(session), judged, data=request.POST)
+            if not form.is_valid():
+                return _edited_meanwhile_page(request, session, judged, form)
         return _refused(request, session, error, form, "procedure_form", judged)
     messages.success(request, "Procedure saved.")
     return _back(session, "#outcomes")
+
+
+def _edited_meanwhile_page(request, session, judged, form):
+    """409 with the refused form: the typing kept, who changed the record and when, and what the
+    newer save holds, since the page shows the form rather than the saved values."""
+    form.note_saved_meanwhile(procedure_changes_since(form.instance, form.seen_version))
+    return _render(request, session, judged=judged, status=409, procedure_form=form)
 
 
 @require_POST

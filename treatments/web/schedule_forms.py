@@ -115,6 +115,10 @@ class MoveForm(forms.Form):
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=500, label="Reason for cancelling")
 
+    def add_booking_errors(self, error: ValidationError) -> None:
+        for field, errors in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
 
 def today():
     return timezone.localdate()

@@ -1,6 +1,7 @@
 """Calendar pages and booking for the front desk and clinicians. Rules live in treatments.services.booking."""
 
 from datetime import time, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -166,27 +167,57 @@ def _get_session(request, pk):
     return session
 
 
-def _actions(session, user):
+def _actions(session, user, now):
     is_clinician = has_role(user, CLINICIAN)
     labels = {
-        "checked_in": "Check in",
-        "booked": "Undo check-in",
-        "no_show": "No-show",
+        Appointment.Status.CHECKED_IN: "Check in",
+        Appointment.Status.BOOKED: (
+            "Undo no-show" if session.status == Appointment.Status.NO_SHOW else "Undo check-in"
+        ),
+        Appointment.Status.NO_SHOW: "No-show",
     }
     return [
         (status, label)
         for status, label in labels.items()
-        if session.transition_problem(status, is_clinician=is_clinician) is None
+        if session.transition_problem(status, is_clinician=is_clinician, now=now) is None
     ]
 
 
-def _render_session(request, session, *, move_form=None, cancel_form=None, next_slots=None, status=200):
+def _book_again_url(session):
+    """The booking page searching free times for this session's treatment and areas, from today."""
+    query = {
+        "patient": session.patient_id,
+        "treatment": session.treatment.slug,
+        "areas": [area.slug for area in session.areas.all()],
+        "day": timezone.localdate().isoformat(),
+    }
+    if session.planned_session_id:
+        query["planned_session"] = session.planned_session_id
+    return f"{reverse('treatments:book_session')}?{urlencode(query, doseq=True)}"
+
+
+def _render_session(
+    request,
+    session,
+    *,
+    move_form=None,
+    cancel_form=None,
+    refused=None,
+    refusal=(),
+    next_slots=None,
+    status=200,
+):
+    """The session's panel. `refused` ("status", "move" or "cancel") names the refused action, so
+    its reason shows where it was asked: `refusal` for a status, the form's errors for the others;
+    `next_slots`, free times, when its time was taken."""
+    now = timezone.now()
+    is_clinician = has_role(request.user, CLINICIAN)
     context = {
         "session": session,
-        "actions": _actions(session, request.user),
+        "actions": _actions(session, request.user, now),
         "movable": session.can_move,
         "cancellable": session.transition_problem(
-            Appointment.Status.CANCELLED, is_clinician=has_role(request.user, CLINICIAN)
+            Appointment.Status.CANCELLED, is_clinician=is_clinician, now=now
         )
         is None,
         "move_form": move_form
@@ -197,7 +228,10 @@ def _render_session(request, session, *, move_form=None, cancel_form=None, next_
             }
         ),
         "cancel_form": cancel_form or CancelForm(),
-        "next_slots": next_slots,
+        "refused": refused,
+        "refusal": refusal,
+        "next_slots": _slot_rows(next_slots) if next_slots else None,
+        "book_again": _book_again_url(session) if next_slots and not session.can_move else None,
         "back": safe_next(request),
     }
     template = (
@@ -219,23 +253,50 @@ def _done(request, session, message):
     return redirect(safe_next(request, reverse("treatments:session", args=[session.pk])))
 
 
+def _as_it_is_now(session):
+    """The session re-read after a refused change: another desk may have changed it meanwhile."""
+    return Appointment.objects.with_panel_joins().get(pk=session.pk)
+
+
+def _free_times_after(session, conflict, practitioner=None):
+    """Free times for the session from the time refused, or from now once that has passed."""
+    now = timezone.now()
+    return booking.next_slots(
+        session.treatment,
+        start=max(conflict.start or now, now),
+        practitioner=practitioner or session.practitioner,
+        patient=session.patient_id,
+        exclude=session.pk,
+    )
+
+
 @require_POST
 @role_required(*STAFF)
 def session_status(request, pk):
     session = _get_session(request, pk)
     wanted = request.POST.get("status", "")
+    next_slots = None
     try:
         if wanted in Appointment.RECORD_DRIVEN:
             raise ValidationError(SET_BY_THE_RECORD)
-        booking.session_status_change(appointment=session, status=wanted, by=request.user)
+        booking.session_status_change(appointment=session, status=wanted, by=request.user, now=timezone.now())
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return _render_session(request, session, status=400)
+        refusal, status = disclosed_refusal(error, request.user).messages, 400
     except booking.CalendarBusy as busy:
-        messages.error(request, busy.detail)
-        return _render_session(request, session, status=409)
-    return _done(request, session, f"{session.patient.full_name}: {wanted.replace('_', ' ')}.")
+        refusal, status = [busy.detail], 409
+    except booking.Conflict as conflict:
+        refusal, status = [conflict.detail], 409
+        next_slots = _free_times_after(session, conflict)
+    else:
+        return _done(request, session, f"{session.patient.full_name}: {wanted.replace('_', ' ')}.")
+    return _render_session(
+        request,
+        _as_it_is_now(session),
+        refused="status",
+        refusal=refusal,
+        next_slots=next_slots,
+        status=status,
+    )
 
 
 @require_POST
@@ -243,18 +304,19 @@ def session_status(request, pk):
 def session_cancel(request, pk):
     session = _get_session(request, pk)
     form = CancelForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             booking.session_cancel(appointment=session, reason=form.cleaned_data["reason"], by=request.user)
         except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+            form.add_booking_errors(disclosed_refusal(error, request.user))
         except booking.CalendarBusy as busy:
-            messages.error(request, busy.detail)
-            return _render_session(request, session, cancel_form=form, status=409)
+            form.add_error(None, busy.detail)
+            status = 409
         else:
             return _done(request, session, "Session cancelled.")
-    return _render_session(request, session, cancel_form=form, status=400)
+        session = _as_it_is_now(session)
+    return _render_session(request, session, cancel_form=form, refused="cancel", status=status)
 
 
 @require_POST
@@ -280,17 +342,13 @@ def session_move(request, pk):
             status = 409
         except booking.Conflict as conflict:
             form.add_error(None, conflict.detail)
-            next_slots = booking.next_slots(
-                session.treatment,
-                start=conflict.start,
-                practitioner=form.cleaned_data["practitioner"] or session.practitioner,
-                patient=session.patient_id,
-                exclude=session.pk,
-            )
+            next_slots = _free_times_after(session, conflict, form.cleaned_data["practitioner"])
         else:
             when = timezone.localtime(moved.starts_at)
             return _done(request, moved, f"Session moved to {when:%a %b %d, %H:%M}.")
-    return _render_session(request, session, move_form=form, next_slots=next_slots, status=status)
+    return _render_session(
+        request, session, move_form=form, refused="move", next_slots=next_slots, status=status
+    )
 
 
 def _slots_for(form, *, limit=12):
@@ -426,7 +484,8 @@ def _preferred_practitioner(chosen: str, patient: Patient) -> Practitioner | Non
 
 def _render_plan_book(request, plan, *, status=200):
     practitioner = _preferred_practitioner(request.GET.get("practitioner", ""), plan.patient)
-    proposal, problem = booking.propose_plan(plan, practitioner=practitioner, not_before=timezone.now())
+    found = booking.plan_proposal(plan, practitioner=practitioner, not_before=timezone.now())
+    proposal = found.placed
     formset = proposal_formset(proposal, [session for session, _ in proposal])
     booked = Appointment.objects.filter(plan=plan).with_calendar_joins().order_by("starts_at")
     return render(
@@ -437,7 +496,8 @@ def _render_plan_book(request, plan, *, status=200):
             "patient": plan.patient,
             "formset": formset,
             "rows": _proposal_rows(proposal, formset),
-            "problem": problem,
+            "problem": found.problem,
+            "unplaced": found.unplaced,
             "booked": booked,
             "practitioners": Practitioner.objects.filter(active=True).select_related("user"),
             "practitioner": practitioner,

@@ -6,44 +6,11 @@ from django.utils import timezone
 
 from treatments.selectors.plan_suggestions import current_catalog, suggest, validate
 
-# The fields of the profile contract (docs/plan-api.md): anything else is a typo or a field this
-# version does not know, and would otherwise be ignored without a word.
-PROFILE_FIELDS = {"today", "patient", "concerns", "conditions", "cleared"}
-PATIENT_FIELDS = {"birth_date", "sex", "fitzpatrick"}
-ROW_FIELDS = {
-    "concerns": {"concern", "areas", "severity", "note"},
-    "conditions": {"condition", "areas", "since", "until", "value", "note"},
-    "cleared": {"treatment", "condition", "reason", "by"},
-}
-
 
 def _with_today(profile):
     if isinstance(profile, dict) and "today" not in profile:
         return {**profile, "today": timezone.localdate().isoformat()}
     return profile
-
-
-def _unknown(container, known, where):
-    return [
-        f"{where}{name}: unknown field (known: {', '.join(sorted(known))})"
-        for name in container
-        if name not in known
-    ]
-
-
-def unknown_fields(profile):
-    """One problem per field the contract does not name, by its path."""
-    if not isinstance(profile, dict):
-        return []
-    problems = _unknown(profile, PROFILE_FIELDS, "")
-    if isinstance(profile.get("patient"), dict):
-        problems += _unknown(profile["patient"], PATIENT_FIELDS, "patient.")
-    for key, known in ROW_FIELDS.items():
-        rows = profile.get(key)
-        for index, row in enumerate(rows if isinstance(rows, list) else []):
-            if isinstance(row, dict):
-                problems += _unknown(row, known, f"{key}[{index}].")
-    return problems
 
 
 class Command(BaseCommand):
@@ -94,7 +61,7 @@ class Command(BaseCommand):
         profile, problems = self._parse(text)
         profile = _with_today(profile)
         if not problems:
-            problems = unknown_fields(profile) + validate(profile, catalog)
+            problems = validate(profile, catalog)
         return profile, problems
 
     def _single(self, text, catalog):
