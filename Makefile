@@ -7,7 +7,7 @@ DEMO_PASSWORD ?= clinic-demo-2026
 TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/clinic)
 TEST_ENV := SECRET_KEY=test-secret-key-not-for-production DEBUG=0 STATIC_NO_MANIFEST=1 SECURE_SSL_REDIRECT=0 REQUIRE_2FA=0
 
-.PHONY: run serve setup setup-dev test test-sqlite lint format check-db bench clean
+.PHONY: run serve setup setup-dev test test-sqlite lint format check-db bench bench-load clean
 
 # Running needs requirements.txt only; tests, lint and benchmarks add requirements-dev.txt.
 $(VENV)/.installed: requirements.txt
@@ -61,6 +61,15 @@ format: $(VENV)/.dev-installed
 bench: setup-dev check-db
 	$(BIN)/python bench/bench_planning.py
 	$(BIN)/python bench/bench_scheduling.py
+
+# Pages under load at scale (docs/performance.md): builds or reuses the scale_clinic database
+# (seed_scale), serves it with gunicorn and drives it with locust (requirements-bench.txt).
+$(VENV)/.bench-installed: $(VENV)/.dev-installed requirements-bench.txt
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench-load: setup-dev $(VENV)/.bench-installed check-db
+	DEMO_PASSWORD=$(DEMO_PASSWORD) $(BIN)/python bench/bench_load.py
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3

@@ -5,6 +5,7 @@ from treatments.api import plans, scheduling
 urlpatterns = [
     path("plans/suggest/", plans.suggest_plan, name="api-plan-suggest"),
     path("patients/", scheduling.PatientList.as_view(), name="api-patients"),
+    path("patients/search/", scheduling.PatientSearch.as_view(), name="api-patient-search"),
     path("patients/<int:pk>/suggestion/", plans.patient_suggestion, name="api-patient-suggestion"),
     path("practitioners/", scheduling.PractitionerList.as_view(), name="api-practitioners"),
     path("rooms/", scheduling.RoomList.as_view(), name="api-rooms"),

@@ -7,9 +7,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 def safe_next(request: HttpRequest, fallback: str = "") -> str:
     """The `next` the request carries when it points inside this site, else `fallback`.
 
-    `//evil.example` and `javascript:` pass a naive startswith("/") test; Django's own check does not."""
+    `//evil.example` and `javascript:` pass a naive startswith("/") test; Django's own check does not.
+    A path is required: redirect() would read a bare word ("inf") as a view name."""
     wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if wanted and url_has_allowed_host_and_scheme(
+    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
         wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return wanted

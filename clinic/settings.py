@@ -153,6 +153,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Idle timeout: the session expires after SESSION_IDLE_MINUTES without a request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Messages ("Anna Lee is registered.") stay on the server with the session, not in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Lock an account after repeated failures from the same address, without locking a whole clinic
@@ -272,6 +274,8 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # At DEBUG the template engine logs whole contexts, patient names included.
+        "django.template": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

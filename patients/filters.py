@@ -1,9 +1,13 @@
 import django_filters
 from django import forms
 
-from patients.forms import practitioner_choices
+from patients.forms import PractitionerChoiceField, practitioner_choices
 from patients.models import Patient
 from patients.querysets import search_filter
+
+
+class PractitionerFilter(django_filters.ModelChoiceFilter):
+    field_class = PractitionerChoiceField  # staff by their names, not their usernames
 
 
 class PatientFilter(django_filters.FilterSet):
@@ -13,7 +17,7 @@ class PatientFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", empty_label=None, label="Status"
     )
-    preferred_practitioner = django_filters.ModelChoiceFilter(
+    preferred_practitioner = PractitionerFilter(
         queryset=lambda request: practitioner_choices(), label="Practitioner"
     )
 

@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic.roles import CLINICIAN
@@ -20,6 +21,16 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def staff_display_name(user):
+    """ "First Last" for a member of staff; the username only when no name is recorded."""
+    return user.get_full_name().strip() or user.get_username()
+
+
+class PractitionerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return staff_display_name(user)
 
 
 def practitioner_choices():
@@ -92,19 +103,56 @@ class EditedSinceCheck:
         earlier = instance.history.filter(history_id=seen).first()
         changed = latest.diff_against(earlier).changed_fields if earlier else []
         names = [str(instance._meta.get_field(name).verbose_name) for name in changed] or ["the record"]
-        who = latest.history_user.get_full_name() if latest.history_user else "Someone"
+        who = staff_display_name(latest.history_user) if latest.history_user else "Someone"
         when = timezone.localtime(latest.history_date)
         self.data = self.data.copy()
         self.data[self.add_prefix("seen_version")] = latest.history_id  # saving again is a choice
         raise forms.ValidationError(
-            EDITED_MEANWHILE.format(
-                who=who or latest.history_user, when=f"{when:%H:%M}", fields=", ".join(names)
-            ),
+            EDITED_MEANWHILE.format(who=who, when=f"{when:%H:%M}", fields=", ".join(names)),
             code="edited_meanwhile",
         )
 
 
+MAX_AGE_YEARS = 120
+BIRTH_DATE_IN_FUTURE = "The date of birth cannot be in the future."
+BIRTH_DATE_IMPLAUSIBLE = (
+    "Check the date of birth: it gives an age over {max_age} years (a patient is 0 to {max_age} years old)."
+)
+POSSIBLE_DUPLICATE = (
+    "This patient may already be registered (same name and date of birth, or same phone number): "
+    "open the existing record below. If this is a different person, tick "
+    "\u201cThis is a different person\u201d and save again."
+)
+PHONE_MATCH_DIGITS = 10  # the national number: "+1 212 555 0142" and "(212) 555-0142" match
+PHONE_MIN_DIGITS = 7
+
+
+def _years_between(born, today):
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def possible_duplicates(*, first_name, last_name, date_of_birth, phone, exclude_pk=None):
+    """Registered patients who may be the same person: the same first and last name (any case) and
+    date of birth, or the same phone number once reduced to its digits."""
+    match = Q(pk__in=[])
+    if first_name and last_name and date_of_birth:
+        match |= Q(
+            first_name__iexact=first_name.strip(),
+            last_name__iexact=last_name.strip(),
+            date_of_birth=date_of_birth,
+        )
+    digits = "".join(char for char in phone or "" if char.isdigit())
+    if len(digits) >= PHONE_MIN_DIGITS:
+        match |= Q(phone_digits__endswith=digits[-PHONE_MATCH_DIGITS:])
+    found = Patient.objects.filter(match)
+    if exclude_pk is not None:
+        found = found.exclude(pk=exclude_pk)
+    return list(found.order_by("last_name", "first_name", "id")[:10])
+
+
 class PatientForm(EditedSinceCheck, CrispyForm, forms.ModelForm):
+    preferred_practitioner = PractitionerChoiceField(queryset=None, required=False)
+
     class Meta:
         model = Patient
         fields = [
@@ -122,6 +170,28 @@ class PatientForm(EditedSinceCheck, CrispyForm, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["preferred_practitioner"].queryset = practitioner_choices()
+        self.fields["preferred_practitioner"].label = Patient._meta.get_field(
+            "preferred_practitioner"
+        ).verbose_name.capitalize()
+        self.duplicates = []
+        if self.instance.pk is None:
+            # Shown as a checkbox only once a possible duplicate has been found.
+            self.fields["different_person"] = forms.BooleanField(
+                required=False, label="This is a different person", widget=forms.HiddenInput
+            )
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data.get("date_of_birth")
+        if born is None:
+            return born
+        today = timezone.localdate()
+        if born > today:
+            raise forms.ValidationError(BIRTH_DATE_IN_FUTURE, code="future")
+        if _years_between(born, today) > MAX_AGE_YEARS:
+            raise forms.ValidationError(
+                BIRTH_DATE_IMPLAUSIBLE.format(max_age=MAX_AGE_YEARS), code="implausible_age"
+            )
+        return born
 
     def clean(self):
         cleaned = super().clean()
@@ -129,6 +199,18 @@ class PatientForm(EditedSinceCheck, CrispyForm, forms.ModelForm):
             self.add_error(
                 "phone", "Give a phone number or an e-mail address so the clinic can reach the patient."
             )
+        if "different_person" in self.fields and not self.errors:
+            different = cleaned.pop("different_person", False)
+            self.duplicates = possible_duplicates(
+                first_name=cleaned.get("first_name"),
+                last_name=cleaned.get("last_name"),
+                date_of_birth=cleaned.get("date_of_birth"),
+                phone=cleaned.get("phone"),
+            )
+            if self.duplicates and not different:
+                self.fields["different_person"].widget = forms.CheckboxInput()
+                raise forms.ValidationError(POSSIBLE_DUPLICATE, code="possible_duplicate")
+        cleaned.pop("different_person", None)
         return cleaned
 
 

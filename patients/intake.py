@@ -5,11 +5,110 @@ from django import forms
 from patients.forms import DateInput, area_field
 from patients.models import MedicalCondition
 
+# How the questionnaire asks the patient about each condition of the seeded vocabulary, in plain
+# words. A clinic admin's own wording (MedicalCondition.intake_question) comes first; a condition
+# not listed here falls back to its name and description.
+PATIENT_QUESTIONS = {
+    # your health
+    "pregnancy": "Are you pregnant, or could you be?",
+    "breastfeeding": "Are you breastfeeding?",
+    "bleeding_disorder": "Do you bleed or bruise easily, or have a bleeding disorder (e.g. haemophilia)?",
+    "thrombocytopenia": "Have you been told your platelet count is low?",
+    "anaemia": "Have you been told you are anaemic (low iron or low haemoglobin)?",
+    "acute_illness": "Are you unwell at the moment, for example with a fever or an infection?",
+    "active_cancer": "Do you have cancer that is being treated or is not in remission?",
+    "chemotherapy": "Are you having chemotherapy or radiotherapy?",
+    "immunosuppression": "Do you take medicine that weakens the immune system (e.g. after a transplant), "
+    "or have a condition that does?",
+    "uncontrolled_diabetes": "Do you have diabetes that is hard to keep under control?",
+    "connective_tissue_disease": "Do you have lupus, scleroderma or another connective tissue disease?",
+    "blood_borne_infection": "Do you have hepatitis B, hepatitis C or HIV?",
+    # medicines
+    "isotretinoin": "Do you take, or have you taken, isotretinoin tablets for acne (e.g. Roaccutane)?",
+    "topical_acid": "Do you use acid or exfoliating skin products (glycolic, lactic or salicylic acid, "
+    "benzoyl peroxide, scrubs)?",
+    "blood_thinning_supplement": "Do you take fish oil, vitamin E, ginkgo or garlic supplements?",
+    "topical_retinoid": "Do you use a retinol or retinoid cream (e.g. tretinoin, adapalene)?",
+    "photosensitising_drug": "Do you take a medicine that makes your skin sensitive to the sun "
+    "(e.g. doxycycline)?",
+    "anticoagulant": "Do you take blood thinners (e.g. warfarin, apixaban, clopidogrel, "
+    "daily aspirin from your doctor)?",
+    "nsaid": "Do you regularly take painkillers such as ibuprofen or naproxen?",
+    "systemic_corticosteroid": "Do you take steroid tablets or have steroid injections (e.g. prednisolone)?",
+    # allergies
+    "salicylate_allergy": "Are you allergic to aspirin?",
+    "anaesthetic_allergy": "Have you had an allergic reaction to a numbing cream or local anaesthetic?",
+    "metal_allergy": "Are you allergic to nickel or another metal (e.g. jewellery gives you a rash)?",
+    "stainless_steel_allergy": "Has a test shown you are allergic to stainless steel?",
+    # your skin
+    "active_acne": "Do you have acne spots on the skin to be treated?",
+    "active_infection": "Do you have a skin infection where you want treatment "
+    "(e.g. impetigo, warts, a fungal rash)?",
+    "herpes_simplex_active": "Do you have a cold sore right now?",
+    "rosacea": "Do you have rosacea, or is it flaring up where you want treatment?",
+    "eczema_dermatitis": "Do you have eczema or dermatitis where you want treatment?",
+    "psoriasis": "Do you have psoriasis?",
+    "vitiligo_active": "Do you have vitiligo with new pale patches in the last 12 months?",
+    "vitiligo_stable": "Do you have vitiligo with no new patches for 12 months or more?",
+    "open_wound": "Do you have a cut, graze or broken skin where you want treatment?",
+    "suspicious_lesion": "Do you have a mole or spot that is changing, or that a doctor has not yet checked, "
+    "where you want treatment?",
+    "radiation_therapy": "Has the skin to be treated ever had radiotherapy?",
+    "tattoo": "Do you have a tattoo or permanent make-up where you want treatment?",
+    # lasting traits
+    "herpes_simplex_history": "Have you ever had cold sores?",
+    "keloid_tendency": "Do your scars tend to become thick, raised or lumpy (keloid scars)?",
+    "tanning": "Do you sunbathe, use sunbeds or use self-tan at the moment?",
+    "smoking": "Do you smoke?",
+    # recent treatments and events
+    "sunburn": "Have you been sunburnt or got a tan recently on the skin to be treated?",
+    "facial_surgery": "Have you had surgery where you want treatment?",
+    "steroid_injection": "Have you had a steroid injection where you want treatment?",
+    "botulinum_toxin": "Have you had anti-wrinkle injections (e.g. Botox) where you want treatment?",
+    "dermal_filler": "Have you had filler injections where you want treatment?",
+    "laser_ipl": "Have you had laser or IPL (light) treatment where you want treatment?",
+    "recent_peel": "Have you had a light chemical peel recently where you want treatment?",
+    "recent_medium_peel": "Have you had a medium or deep chemical peel where you want treatment?",
+    "recent_microneedling": "Have you had microneedling recently where you want treatment?",
+    "recent_prp": "Have you had PRP (your own blood plasma) injections or PRP microneedling recently "
+    "where you want treatment?",
+    "waxing": "Have you had waxing, hair-removal cream or electrolysis recently where you want treatment?",
+}
+
+# The date asked with a "yes", in the patient's words: by kind, and where one condition needs its own.
+DATE_QUESTIONS = {
+    MedicalCondition.Kind.EVENT: "When was it? (an approximate date is fine)",
+    MedicalCondition.Kind.MEDICATION: "When did you start taking or using it?",
+    MedicalCondition.Kind.ALLERGY: "When did you find out? (if you know)",
+}
+DATE_QUESTION = "When did it start? (an approximate date is fine)"
+DATE_QUESTION_FOR = {
+    "vitiligo_active": "When did the most recent patch start?",
+    "herpes_simplex_history": "When did you last have one?",
+    "isotretinoin": "When did you start the tablets?",
+    "sunburn": "When did it happen?",
+}
+DETAILS_QUESTION = {
+    MedicalCondition.Kind.MEDICATION: "Which medicine, how much, and have you stopped it?",
+    MedicalCondition.Kind.EVENT: "Where on your body, and what was done?",
+}
+DETAILS_DEFAULT = "Tell us more (where on your body, anything we should know)"
+
 
 def question_text(condition):
-    return condition.intake_question or (
-        f"{condition.name}: {condition.description}" if condition.description else condition.name
+    return (
+        condition.intake_question
+        or PATIENT_QUESTIONS.get(condition.slug)
+        or (f"{condition.name}: {condition.description}" if condition.description else condition.name)
     )
+
+
+def date_question(condition):
+    return DATE_QUESTION_FOR.get(condition.slug) or DATE_QUESTIONS.get(condition.kind, DATE_QUESTION)
+
+
+def details_question(condition):
+    return DETAILS_QUESTION.get(condition.kind, DETAILS_DEFAULT)
 
 
 class QuestionnaireForm(forms.Form):
@@ -31,10 +130,10 @@ class QuestionnaireForm(forms.Form):
                 required=False, label=question_text(condition)
             )
             self.fields[f"date_{condition.slug}"] = forms.DateField(
-                required=False, widget=DateInput(), label="When (start, or the date it happened)"
+                required=False, widget=DateInput(), label=date_question(condition)
             )
             self.fields[f"details_{condition.slug}"] = forms.CharField(
-                required=False, max_length=300, label="Details (where, which medicine, when stopped)"
+                required=False, max_length=300, label=details_question(condition)
             )
 
     def question_rows(self):

@@ -1,7 +1,11 @@
+import secrets
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,19 +30,60 @@ def _form_errors_to_messages(request, error):
         messages.error(request, message)
 
 
-@require_GET
+# A patient search is posted, not put in the URL: a name in a request line ends up in access logs,
+# proxies and the browser's history. The criteria are kept in the session under an opaque token,
+# and the results page (and its pages) is addressed by that token alone (docs/security.md).
+SEARCH_FIELDS = ("q", "status", "preferred_practitioner")
+SEARCH_PARAM = "search"
+SESSION_SEARCHES = "patient_searches"
+SEARCHES_KEPT = 20
+SEARCH_EXPIRED = "That search has expired: search again."
+
+
+def _remember_search(request, criteria):
+    """Keep the criteria in the session and return their token; only the latest searches are kept."""
+    searches = request.session.get(SESSION_SEARCHES, {})
+    token = secrets.token_urlsafe(9)
+    searches[token] = criteria
+    request.session[SESSION_SEARCHES] = dict(list(searches.items())[-SEARCHES_KEPT:])
+    return token
+
+
+def _search_redirect(request):
+    posted = {field: request.POST.get(field, "").strip()[:200] for field in SEARCH_FIELDS}
+    criteria = {field: value for field, value in posted.items() if value}
+    # A status or a practitioner identifies no patient: alone, they may stay in the address.
+    params = {SEARCH_PARAM: _remember_search(request, criteria)} if "q" in criteria else criteria
+    url = reverse("patients:list")
+    return redirect(f"{url}?{urlencode(params)}" if params else url)
+
+
+def _search_criteria(request):
+    """(filter data, query string of the pages' links) for a GET of the list."""
+    token = request.GET.get(SEARCH_PARAM)
+    if token is None:  # no search, or the filters alone (or an old link's ?q=, still honoured)
+        query = request.GET.copy()
+        query.pop("page", None)
+        return request.GET, query.urlencode()
+    criteria = request.session.get(SESSION_SEARCHES, {}).get(token)
+    if criteria is None:
+        messages.info(request, SEARCH_EXPIRED)
+        return {}, ""
+    return criteria, urlencode({SEARCH_PARAM: token})
+
+
+@require_http_methods(["GET", "POST"])
 @role_required(*PATIENT_ROLES)
 def patient_list(request):
-    patient_filter = PatientFilter(
-        request.GET, queryset=Patient.objects.select_related("preferred_practitioner")
-    )
+    if request.method == "POST":
+        return _search_redirect(request)
+    data, query = _search_criteria(request)
+    patient_filter = PatientFilter(data, queryset=Patient.objects.select_related("preferred_practitioner"))
     page = Paginator(patient_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "patients/patient_list.html",
-        {"filter": patient_filter, "page": page, "query": query.urlencode()},
+        {"filter": patient_filter, "page": page, "query": query},
     )
 
 

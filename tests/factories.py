@@ -42,7 +42,8 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    date_of_birth = factory.Faker("date_of_birth", minimum_age=18, maximum_age=80)
+    # Adults on every date the tests use, the past ones included (some stop the clock in early 2026).
+    date_of_birth = factory.Faker("date_of_birth", minimum_age=20, maximum_age=80)
     sex = "female"
     phone = factory.Sequence(lambda n: f"+1 212 555 {n % 10000:04d}")
     email = factory.LazyAttribute(lambda p: f"{p.first_name}.{p.last_name}@example.com".lower())

@@ -57,3 +57,18 @@ def test_archived_patients_leave_the_active_list(people):
     Patient.objects.filter(pk=people["bo"].pk).update(archived_at="2026-01-01T00:00:00Z")
     assert set(Patient.objects.active().values_list("first_name", flat=True)) == {"Ana"}
     assert set(Patient.objects.archived().values_list("first_name", flat=True)) == {"Bo"}
+
+
+@pytest.mark.parametrize("query", ["Menuella", "1985-07-14", "555 0199"])
+def test_the_menu_search_box_finds_a_patient_without_the_text_in_the_address(front_desk_client, query):
+    from django.urls import reverse
+
+    PatientFactory(
+        first_name="Menuella", last_name="Finder", date_of_birth=date(1985, 7, 14), phone="+1 555 0199"
+    )
+    page = front_desk_client.get(reverse("dashboard")).content.decode()
+    assert 'aria-label="Find a patient"' in page and f'action="{reverse("patients:list")}"' in page
+    found = front_desk_client.post(reverse("patients:list"), {"q": query}, follow=True)
+    url = found.redirect_chain[-1][0]
+    assert query not in url and "Menuella" not in url
+    assert "Finder, Menuella" in found.content.decode()

@@ -58,10 +58,12 @@ def test_scores_make_one_series_per_concern_in_session_order():
     scars = factories.ConcernFactory(patient=patient)
     pores = factories.ConcernFactory(patient=patient, concern=factories.skin_concern("enlarged_pores"))
     practitioner = factories.make_practitioner(factories.make_location(rooms=1, pens=1))
-    # Both today (screening is recorded on the session's day): one at dawn, one later on.
-    later = factories.make_session(patient=patient, practitioner=practitioner)
-    dawn = timezone.localtime().replace(hour=0, minute=5, second=0, microsecond=0)
-    sooner = factories.make_session(patient=patient, practitioner=practitioner, start=dawn, consent=False)
+    # Both today, whatever the time now (screening is recorded on the session's day).
+    today = timezone.localtime().replace(minute=0, second=0, microsecond=0)
+    later = factories.make_session(patient=patient, practitioner=practitioner, start=today.replace(hour=22))
+    sooner = factories.make_session(
+        patient=patient, practitioner=practitioner, start=today.replace(hour=1), consent=False
+    )
     for session, score in ((later, 6), (sooner, 3)):
         factories.screen_clear(session)
         recording.outcomes_save(

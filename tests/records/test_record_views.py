@@ -81,6 +81,29 @@ def test_an_unanswered_question_is_refused_and_the_answers_kept(clinician_client
     assert not SessionRecord.objects.filter(appointment=session, screened_at__isnull=False).exists()
 
 
+def test_every_procedure_problem_comes_in_one_round(clinician_client, session):
+    screened(clinician_client, session)
+    limits = session_context(session).limits
+    data = {
+        "device": "Pen 1",
+        "needle_lot": "LOT-78",
+        "needle_expiry": "2099-01-01",
+        "passes": "not a number",
+        "endpoint": "pinpoint_bleeding",
+        "pain_score": "4",
+        "erythema_grade": "2",
+        "oedema_grade": "1",
+        "notes": "",
+    }
+    data.update({f"depth_{area}": f"{b['min']}" for area, b in limits["needle_depth_mm"].items()})
+    data["depth_cheeks"] = f"{limits['needle_depth_mm']['cheeks']['max'] + 0.5}"
+    response = clinician_client.post(reverse("treatments:record_procedure", args=[session.pk]), data)
+    body = response.content.decode()
+    assert response.status_code == 400
+    # The unreadable number and the depth past the safe maximum, together.
+    assert "Enter a whole number." in body and "above the safe maximum" in body
+
+
 def test_an_out_of_range_depth_asks_for_a_reason_and_keeps_the_input(clinician_client, session):
     screened(clinician_client, session)
     limits = session_context(session).limits

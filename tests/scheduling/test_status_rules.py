@@ -51,7 +51,7 @@ def clock(monkeypatch, settings):
 def book(doctor, start, *, treatment="mn", patient=None):
     return booking.session_book(
         request=booking.BookingRequest(
-            patient=patient or PatientFactory(),
+            patient=patient or PatientFactory(date_of_birth=date(1985, 5, 1)),  # an adult on MONDAY too
             treatment=factories.treatment(treatment),
             areas=factories.areas("cheeks"),
             practitioner=doctor,

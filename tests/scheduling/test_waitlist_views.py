@@ -119,3 +119,34 @@ def test_the_desk_removes_an_entry(front_desk_client):
     entry.refresh_from_db()
     assert entry.status == WaitlistEntry.Status.REMOVED
     assert timezone.localdate() <= entry.earliest
+
+
+def _waiting_for_visit_one(client, start=DAY):
+    patient = PatientFactory(first_name="Petra", last_name="Patient")
+    plan = make_accepted_plan(patient, start=start, sessions=2)
+    client.post(
+        reverse("treatments:waitlist_add", kwargs={"pk": patient.pk}),
+        {"planned_session": plan.planned_sessions.get(visit=1).pk},
+    )
+    return patient
+
+
+def test_a_cancelled_session_panel_offers_its_time_to_the_waiting_patient(front_desk_client, freed):
+    _waiting_for_visit_one(front_desk_client)
+    body = front_desk_client.get(reverse("treatments:session", kwargs={"pk": freed.pk})).content.decode()
+    assert "Waiting patients for this time" in body and "Petra Patient" in body
+
+
+def test_a_move_offers_the_time_it_gave_back(front_desk_client):
+    location = factories.make_location()
+    doctor = factories.make_practitioner(location)
+    session = factories.make_session(practitioner=doctor, start=at(DAY, 10))
+    _waiting_for_visit_one(front_desk_client)
+    response = front_desk_client.post(
+        reverse("treatments:session_move", kwargs={"pk": session.pk}),
+        {"day": DAY.isoformat(), "time": "15:00", "practitioner": doctor.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert response.status_code == 200, body
+    assert "Session moved" in body and "Petra Patient" in body and "Book 10:00" in body

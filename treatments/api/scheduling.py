@@ -250,17 +250,78 @@ class PatientList(StaffList):
     pagination_class = generics.ListAPIView.pagination_class
 
     @extend_schema(
-        parameters=[OpenApiParameter("search", str, description="Name, phone, email or birth date")]
+        parameters=[
+            OpenApiParameter(
+                "search",
+                str,
+                description="Name, phone, email or birth date. It stands in the URL, and so in every "
+                "access log on the way: prefer POST /api/patients/search/.",
+            )
+        ]
     )
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         note_patient_access(request, *(row["id"] for row in response.data["results"]))
         return response
 
+    def search_text(self):
+        return self.request.query_params.get("search", "")
+
     def get_queryset(self):
         patients = Patient.objects.active()
-        query = self.request.query_params.get("search", "").strip()
+        query = self.search_text().strip()
         return (patients.search(query) if query else patients).order_by("last_name", "first_name", "id")
+
+
+class PatientSearchQuery(serializers.Serializer):
+    search = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Name, phone, email or birth date",
+    )
+
+
+PATIENT_PAGE = inline_serializer(
+    "PatientSearchResults",
+    {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": PatientSerializer(many=True),
+    },
+)
+
+
+class PatientSearch(PatientList):
+    """The patient search with the text in the body, so that no name stands in a request line
+    (an access log's, a proxy's). Paged like GET /api/patients/: ?limit=&offset= in the URL."""
+
+    http_method_names = ["post", "options"]
+
+    @extend_schema(
+        request=PatientSearchQuery,
+        parameters=[
+            OpenApiParameter("limit", int, description="Number of results to return per page."),
+            OpenApiParameter(
+                "offset", int, description="The initial index from which to return the results."
+            ),
+        ],
+        responses={200: PATIENT_PAGE},
+        description="Find patients by name, phone, email or birth date, sent in the body. "
+        "Prefer it to GET /api/patients/?search=, which puts the text in the URL.",
+    )
+    def post(self, request, *args, **kwargs):
+        query = PatientSearchQuery(data=request.data)
+        query.is_valid(raise_exception=True)
+        self.posted_search = query.validated_data["search"]
+        response = self.list(request, *args, **kwargs)
+        note_patient_access(request, *(row["id"] for row in response.data["results"]))
+        return response
+
+    def search_text(self):
+        return self.posted_search
 
 
 class PractitionerList(StaffList):

@@ -197,8 +197,8 @@ class ProcedureForm(EditedSinceCheck, forms.Form):
             expiry = cleaned.get(name)
             if expiry and expiry < self.session_day:
                 self.add_error(name, EXPIRED.format(day=expiry))
-        if self.errors:
-            return cleaned
+        # Ranges are judged on every value that is readable, even when another field has an error:
+        # all the problems of a procedure come in one round.
         problems = record_rules.out_of_range(
             self.values(), self.limits, fields=self.specs, area_names=self.area_names
         )

@@ -1,3 +1,4 @@
+import re
 from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Any
@@ -5,6 +6,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_time
 
 from patients.models import BodyArea, Patient
 from treatments.engine.timeslots import Slot
@@ -42,6 +44,11 @@ class SlotSearchForm(forms.Form):
     )
     practitioner = PractitionerChoice(queryset=practitioners(), required=False, empty_label="Any qualified")
     day = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(
+        required=False,
+        label="From time",
+        widget=forms.TimeInput(attrs={"type": "time", "step": 900}, format="%H:%M"),
+    )
     part_of_day = forms.ChoiceField(
         choices=[
             ("", "Any time"),
@@ -56,6 +63,32 @@ class SlotSearchForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = practitioners()
+
+
+# The slot an empty calendar cell names: ?practitioner=<id>&day=YYYY-MM-DD&time=HH:MM (ids only).
+SLOT_PARAMS = ("practitioner", "day", "time")
+
+
+def slot_initial(params) -> dict[str, Any]:
+    """Initial booking values from an empty calendar cell's query: the valid ones; the rest ignored."""
+    initial: dict[str, Any] = {}
+    chosen = params.get("practitioner", "")
+    if chosen.isdigit() and practitioners().filter(pk=chosen).exists():
+        initial["practitioner"] = int(chosen)
+    try:
+        day = parse_date(params.get("day", ""))
+    except ValueError:  # well formed but impossible, e.g. 2027-13-45
+        day = None
+    if day is not None:
+        initial["day"] = day
+    wanted = params.get("time", "")
+    try:
+        at = parse_time(wanted) if re.fullmatch(r"\d{2}:\d{2}", wanted) else None
+    except ValueError:  # e.g. 25:99
+        at = None
+    if at is not None:
+        initial["time"] = at
+    return initial
 
 
 class BookForm(SlotSearchForm):

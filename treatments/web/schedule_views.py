@@ -32,15 +32,19 @@ from treatments.models import (
     WorkingHours,
 )
 from treatments.selectors.availability import SlotFinder, clinic_zone, day_bounds
+from treatments.selectors.waitlist import FreedSlot, offers_for
 from treatments.services import booking
 from treatments.web.schedule_forms import (
     PARTS_OF_DAY,
+    SLOT_PARAMS,
     BookForm,
     CancelForm,
     MoveForm,
     SlotSearchForm,
+    local_moment,
     posted_proposal,
     proposal_formset,
+    slot_initial,
 )
 
 STAFF = (FRONT_DESK, CLINICIAN)
@@ -82,6 +86,25 @@ def _grid_bounds(location, day):
     return timeslots.local_window(day, opens, closes, clinic_zone())
 
 
+def _link_free_cells(rows, by, columns, now):
+    """Give each empty cell ahead of `now` its local day and time and the booking page's query
+    for it (ids only): the practitioner's column in that view; a room's column books by time."""
+    book = reverse("treatments:book_session")
+    names = {column.pk: str(column) for column in columns}
+    for row in rows:
+        for cell in row["cells"]:
+            if cell["item"] is not None:
+                continue
+            at = timezone.localtime(cell["at"])
+            cell.update(day=at.date().isoformat(), time=at.strftime("%H:%M"), label=names.get(cell["column"]))
+            if cell["at"] <= now:
+                continue
+            query = {"day": cell["day"], "time": cell["time"]}
+            if by == "practitioner":
+                query = {"practitioner": cell["column"], **query}
+            cell["book"] = f"{book}?{urlencode(query)}"
+
+
 @require_http_methods(["GET"])
 @role_required(*STAFF)
 def calendar_day(request):
@@ -114,6 +137,7 @@ def calendar_day(request):
         [c.pk for c in columns],
         [Placed(getattr(s, key), s.starts_at, s.blocked_until, s) for s in active],
     )
+    _link_free_cells(rows, by, columns, timezone.now())
     return render(
         request,
         "treatments/schedule/day.html",
@@ -205,12 +229,16 @@ def _render_session(
     refused=None,
     refusal=(),
     next_slots=None,
+    freed=None,
     status=200,
 ):
     """The session's panel. `refused` ("status", "move" or "cancel") names the refused action, so
     its reason shows where it was asked: `refusal` for a status, the form's errors for the others;
-    `next_slots`, free times, when its time was taken."""
+    `next_slots`, free times, when its time was taken. `freed`: the time a move gave back; a
+    cancelled session ahead gives back its own. Waiting patients who fit it are offered."""
     now = timezone.now()
+    if freed is None and session.status == Appointment.Status.CANCELLED and session.starts_at > now:
+        freed = FreedSlot(session.practitioner, session.location_id, session.starts_at, session.blocked_until)
     is_clinician = has_role(request.user, CLINICIAN)
     context = {
         "session": session,
@@ -233,6 +261,11 @@ def _render_session(
         "next_slots": _slot_rows(next_slots) if next_slots else None,
         "book_again": _book_again_url(session) if next_slots and not session.can_move else None,
         "back": safe_next(request),
+        "freed": freed,
+        "offers": offers_for(freed, exclude_patient=session.patient_id) if freed is not None else None,
+        "here": request.get_full_path()
+        if not request.htmx
+        else reverse("treatments:session", args=[session.pk]),
     }
     template = (
         "treatments/schedule/_session_panel.html" if request.htmx else "treatments/schedule/session.html"
@@ -246,10 +279,10 @@ def session_detail(request, pk):
     return _render_session(request, _get_session(request, pk))
 
 
-def _done(request, session, message):
+def _done(request, session, message, freed=None):
     messages.success(request, message)
     if request.htmx:
-        return _render_session(request, _get_session(request, session.pk))
+        return _render_session(request, _get_session(request, session.pk), freed=freed)
     return redirect(safe_next(request, reverse("treatments:session", args=[session.pk])))
 
 
@@ -327,6 +360,10 @@ def session_move(request, pk):
     next_slots = None
     status = 400
     if form.is_valid():
+        # What the session held before the move: given back, and offered to the waitlist.
+        before = FreedSlot(
+            session.practitioner, session.location_id, session.starts_at, session.blocked_until
+        )
         try:
             moved = booking.session_move(
                 appointment=session,
@@ -345,7 +382,8 @@ def session_move(request, pk):
             next_slots = _free_times_after(session, conflict, form.cleaned_data["practitioner"])
         else:
             when = timezone.localtime(moved.starts_at)
-            return _done(request, moved, f"Session moved to {when:%a %b %d, %H:%M}.")
+            freed = before if before.start > timezone.now() else None
+            return _done(request, moved, f"Session moved to {when:%a %b %d, %H:%M}.", freed=freed)
     return _render_session(
         request, session, move_form=form, refused="move", next_slots=next_slots, status=status
     )
@@ -355,12 +393,15 @@ def _slots_for(form, *, limit=12):
     data = form.cleaned_data
     finder = SlotFinder(data["treatment"], patient=data["patient"])
     first = max(data["day"], timezone.localdate())
+    not_before = timezone.now()
+    if data.get("time"):  # from a time on the day asked (an empty calendar cell's)
+        not_before = max(not_before, local_moment(data["day"], data["time"]))
     return finder.find(
         first,
         first + timedelta(days=27),
         practitioner=data["practitioner"].pk if data["practitioner"] else None,
         limit=limit,
-        not_before=timezone.now(),
+        not_before=not_before,
         hours=PARTS_OF_DAY.get(data.get("part_of_day") or ""),
     )
 
@@ -405,6 +446,50 @@ def _book_initial(patient, planned):
     return initial
 
 
+PATIENT_MATCHES = 20
+
+
+def _patient_matches(query):
+    """Patients (not archived) whose names hold every word of `query`; the query came by POST."""
+    words = query.split()[:4]
+    if not words:
+        return None
+    found = Patient.objects.filter(archived_at__isnull=True)
+    for word in words:
+        found = found.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return list(found.order_by("last_name", "first_name", "pk")[:PATIENT_MATCHES])
+
+
+def _render_choose_patient(request, slot):
+    """The step between an empty calendar cell and the booking form: find the patient by a
+    posted name (never in the address), then book with the cell's slot prefilled."""
+    source = request.POST if request.method == "POST" else request.GET
+    query = source.get("q", "").strip()[:200] if request.method == "POST" else ""
+    matches = _patient_matches(query)
+    params = {name: source[name] for name in SLOT_PARAMS if source.get(name)}
+    chosen_practitioner = (
+        Practitioner.objects.select_related("user").filter(pk=slot["practitioner"]).first()
+        if "practitioner" in slot
+        else None
+    )
+    rows = [
+        (patient, f"{reverse('treatments:book_session')}?{urlencode({'patient': patient.pk, **params})}")
+        for patient in matches or ()
+    ]
+    return render(
+        request,
+        "treatments/schedule/book.html",
+        {
+            "patient": None,
+            "slot": slot,
+            "slot_practitioner": chosen_practitioner,
+            "slot_params": params,
+            "query": query,
+            "matches": rows if matches is not None else None,
+        },
+    )
+
+
 def _render_book(request, patient, planned, search, *, refused=None, status=400):
     """The search form and its free times; `refused`: the booking form that could not book, with
     the `status` to answer."""
@@ -424,15 +509,17 @@ def _render_book(request, patient, planned, search, *, refused=None, status=400)
 @role_required(*STAFF)
 def book_session(request):
     found = _get_booking_patient(request)
+    slot = slot_initial(request.POST if request.method == "POST" else request.GET)
     if found is None:
+        if slot:  # from an empty calendar cell: choose the patient, keeping the slot
+            return _render_choose_patient(request, slot)
         messages.info(request, OPEN_PATIENT_FIRST)
         return redirect("patients:list")
     patient, planned = found
     if request.method == "GET":
         bound = request.GET if "treatment" in request.GET else None
-        return _render_book(
-            request, patient, planned, SlotSearchForm(bound, initial=_book_initial(patient, planned))
-        )
+        initial = {**_book_initial(patient, planned), **slot}
+        return _render_book(request, patient, planned, SlotSearchForm(bound, initial=initial))
     form = BookForm(request.POST)
     status = 400
     if form.is_valid():
