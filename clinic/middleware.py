@@ -1,7 +1,9 @@
 """Project-wide guards: malformed input is a 400, never a 500; a few headers every response needs."""
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
@@ -59,3 +61,26 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+class SessionIdleRefreshMiddleware:
+    """The idle timeout without a session write on every request: a signed-in user's session is
+    saved again (its expiry pushed SESSION_COOKIE_AGE ahead) once SESSION_REFRESH_SECONDS have
+    passed since it last was. The timeout then holds to within that many seconds."""
+
+    KEY = "_refreshed_at"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    @classmethod
+    def note_saved(cls, sender: object, request: HttpRequest | None = None, **kwargs: object) -> None:
+        if request is not None and hasattr(request, "session"):
+            request.session[cls.KEY] = int(time.time())
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            if now - int(request.session.get(self.KEY, 0)) >= settings.SESSION_REFRESH_SECONDS:
+                request.session[self.KEY] = now  # marks the session modified: saved on the way out
+        return self.get_response(request)

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "clinic.middleware.MalformedInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "clinic.middleware.SessionIdleRefreshMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "clinic.two_factor.TwoFactorMiddleware",
@@ -152,7 +153,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Idle timeout: the session expires after SESSION_IDLE_MINUTES without a request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Not on every request (a write per page view): clinic.middleware.SessionIdleRefreshMiddleware
+# saves a signed-in session again once a minute at most, which keeps the idle timeout.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 # Messages ("Anna Lee is registered.") stay on the server with the session, not in a cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

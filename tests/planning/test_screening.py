@@ -35,3 +35,21 @@ def test_a_cleared_relative_contraindication_does_not_stop():
     cleared = [{"treatment": "mn", "condition": "anticoagulant", "reason": "agreed", "by": "dr"}]
     result = evaluate(profile(cleared=cleared), catalog(RULES), "mn", ["cheeks"], {"anticoagulant": True})
     assert result.stop is False
+
+
+def test_the_seeded_questions_say_the_condition_once_with_where_and_when():
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    data = {}
+    for path in ("patients/seed/vocabulary.yaml", "treatments/seed/catalog.yaml"):
+        data.update(yaml.safe_load((root / path).read_text()))
+    questions = {q["condition"]: q["question"] for q in checklist(data, "mn")}
+    assert questions["herpes_simplex_active"] == "Cold sore in the treated area now?"
+    assert questions["facial_surgery"] == "Surgery in the treated area in the last 90 days?"
+    assert questions["keloid_tendency"] == "Keloid tendency?"
+    for text in questions.values():
+        assert text.count(" now") <= 1 and text.count("in the treated area") <= 1, text
+        assert "in the area in the treated area" not in text

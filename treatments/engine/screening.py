@@ -40,6 +40,26 @@ class ScreeningOutcome:
     findings: tuple[Finding, ...]
 
 
+def _question(name: str, info: dict[str, Any], rule: dict[str, Any]) -> str:
+    """ "Cold sore in the treated area now?", "Steroid injection in the treated area in the last
+    30 days?", "Keloid tendency?": the condition's name, said once, with where and when."""
+    window = rule.get("window_days")
+    if rule.get("timing") == "after_event" and window:
+        when = f" in the last {window} days"
+    elif info.get("kind") == "trait":
+        when = ""  # a tendency is not "now"
+    else:
+        when = " now"
+    text = name
+    if when == " now" and text.lower().endswith(" now"):
+        text = text[: -len(" now")]
+    if info.get("area_specific"):
+        if text.lower().endswith(" in the area"):
+            text = text[: -len(" in the area")]
+        text += " in the treated area"
+    return f"{text}{when}?"
+
+
 def checklist(catalog: Catalog | dict[str, Any], treatment: str) -> list[Question]:
     """The questions for the conditions whose rules stop `treatment`, absolute ones first."""
     prepared = prepare_catalog(catalog)
@@ -49,11 +69,7 @@ def checklist(catalog: Catalog | dict[str, Any], treatment: str) -> list[Questio
             if rule["severity"] not in STOPPING or not prepared.applies(rule["applies_to"], treatment):
                 continue
             info = prepared.conditions.get(condition, {})
-            window = rule.get("window_days")
-            when = f" in the last {window} days" if rule.get("timing") == "after_event" and window else " now"
-            text = f"{info.get('name', condition)}{when}?"
-            if info.get("area_specific"):
-                text = f"{info.get('name', condition)} in the treated area{when}?"
+            text = _question(str(info.get("name", condition)), info, rule)
             kept = questions.get(condition)
             if kept is None or rule["severity"] == "absolute":
                 questions[condition] = {
