@@ -1,6 +1,10 @@
 """Small request helpers shared by the apps' views."""
 
+from datetime import date
+
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -15,3 +19,11 @@ def safe_next(request: HttpRequest, fallback: str = "") -> str:
     ):
         return wanted
     return fallback
+
+
+def requested_day(request: HttpRequest) -> date:
+    """The `?date=` a page was asked for; missing, unreadable or impossible (2027-13-45) is today."""
+    try:
+        return parse_date(request.GET.get("date", "")) or timezone.localdate()
+    except ValueError:
+        return timezone.localdate()

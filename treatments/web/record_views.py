@@ -1,7 +1,7 @@
 """The clinician's day and a session's clinical record: screening, procedure, photos, outcomes,
 aftercare, signature and addenda. Clinicians only; the front desk works from the session panel."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -9,9 +9,9 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_POST
 
+from clinic.http import requested_day
 from clinic.roles import CLINICIAN, role_required
 from patients.access import get_patient
 from patients.models import Concern, Patient
@@ -57,7 +57,7 @@ def my_day(request):
     patient's alerts for that day."""
     practitioner = Practitioner.objects.filter(user=request.user).first()
     today = timezone.localdate()
-    day = _chosen_day(request.GET.get("date", ""), today)
+    day = requested_day(request)
     sessions = []
     if practitioner is not None:
         start, end = day_bounds(day, day)
@@ -91,14 +91,6 @@ def my_day(request):
             "practitioner": practitioner,
         },
     )
-
-
-def _chosen_day(text: str, today: date) -> date:
-    """The day asked for; anything unreadable or impossible (2027-13-45, year 0) is today."""
-    try:
-        return parse_date(text) or today
-    except ValueError:
-        return today
 
 
 def _procedure_form(session, record, context, data=None):

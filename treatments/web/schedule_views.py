@@ -10,11 +10,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.disclosure import disclosed_refusal
-from clinic.http import safe_next
+from clinic.http import requested_day, safe_next
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from patients.access import get_patient
 from patients.models import Patient
@@ -52,13 +51,6 @@ STEP = timedelta(minutes=15)
 OPEN_PATIENT_FIRST = "Open the patient first, then book from their page."
 ONLY_ACCEPTED_PLAN = "Only the current accepted plan can be booked."
 SET_BY_THE_RECORD = "A session is started by its screening and completed by signing its record."
-
-
-def _day_param(request):
-    try:
-        return parse_date(request.GET.get("date", "")) or timezone.localdate()
-    except ValueError:  # well formed but impossible, e.g. 2027-13-45
-        return timezone.localdate()
 
 
 def _location(request):
@@ -108,7 +100,7 @@ def _link_free_cells(rows, by, columns, now):
 @require_http_methods(["GET"])
 @role_required(*STAFF)
 def calendar_day(request):
-    day = _day_param(request)
+    day = requested_day(request)
     location, locations = _location(request)
     by = "room" if request.GET.get("by") == "room" else "practitioner"
     sessions = list(_sessions(location, day, day))
@@ -159,7 +151,7 @@ def calendar_day(request):
 @require_http_methods(["GET"])
 @role_required(*STAFF)
 def calendar_week(request):
-    day = _day_param(request)
+    day = requested_day(request)
     location, locations = _location(request)
     days = week_days(day)
     sessions = _sessions(location, days[0], days[-1]).exclude(status=Appointment.Status.CANCELLED)
