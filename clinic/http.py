@@ -1,8 +1,10 @@
 """Small request helpers shared by the apps' views."""
 
+from collections.abc import Callable
 from datetime import date
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,3 +29,11 @@ def requested_day(request: HttpRequest) -> date:
         return parse_date(request.GET.get("date", "")) or timezone.localdate()
     except ValueError:
         return timezone.localdate()
+
+
+def url_for_pk(viewname: str) -> Callable[[int], str]:
+    """reverse(viewname, args=[pk]) resolved once: a page of rows links each row without a
+    reverse() per row (the URL pattern is read from Django, not written out here)."""
+    marker = 2_147_483_647
+    before, _, after = reverse(viewname, args=[marker]).partition(str(marker))
+    return lambda pk: f"{before}{int(pk)}{after}"

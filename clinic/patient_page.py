@@ -8,10 +8,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from clinic.http import url_for_pk
 from clinic.roles import CLINICIAN, has_role, role_required
 from patients.access import PATIENT_ROLES, get_patient
 from treatments.selectors.progress import concern_scores, plan_progress
-from treatments.selectors.sessions import patient_sessions
+from treatments.selectors.sessions import patient_sessions, practitioner_names
 from treatments.selectors.waitlist import waiting_for_patient
 
 
@@ -24,7 +25,9 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "consents": patient.consents.select_related("form"),
         "intakes": patient.intakes.select_related("reviewed_by")[:5],
     }
-    context["upcoming_sessions"], context["past_sessions"] = patient_sessions(patient)
+    context["upcoming_sessions"], context["past_sessions"] = patient_sessions(
+        patient.pk, names=practitioner_names(), url=url_for_pk("treatments:session")
+    )
     context["plan_progress"] = plan_progress(patient)
     context["waitlist"] = waiting_for_patient(patient.pk)
     if has_role(request.user, CLINICIAN):

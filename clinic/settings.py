@@ -121,6 +121,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Only for the hot partials included with {% jinja %} (clinic/jinja.py); pages are Django's.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "clinic.jinja.environment"},
+    },
 ]
 
 DATABASES = {
@@ -134,6 +142,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # IMMEDIATE takes the write lock at BEGIN, so check-then-insert booking transactions serialise.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+else:
+    # Select menus iterate their choices with .iterator(): a server-side cursor would cost a
+    # DECLARE and a fetch per 100 rows, and does not survive pgbouncer's transaction pooling
+    # (docs/performance.md, past one machine).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,4 +1,6 @@
 from django import template
+from django.template import engines
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -60,3 +62,10 @@ def after_label(text, label):
     """A flag's text without the label it already starts with ("Pregnancy: defer …" under "Pregnancy")."""
     text, label = str(text), str(label)
     return text[len(label) :].lstrip(" :") if text.lower().startswith(label.lower() + ":") else text
+
+
+@register.simple_tag
+def jinja(name, **context):
+    """`{% jinja "treatments/_rows.html" rows=rows %}`: a partial from templates/jinja2/, rendered by
+    the Jinja2 engine (autoescaped) with just these variables."""
+    return mark_safe(engines["jinja2"].get_template(name).render(context))  # noqa: S308 (Jinja2 escaped it)

@@ -1,4 +1,5 @@
-// Day calendar: drag a session onto an empty cell to move it. A static script, as the content
+// Day calendar: drag a session onto an empty cell to move it (its time, and its practitioner's
+// or room's column). Closed cells are no drop targets. A static script, as the content
 // security policy allows no inline code. The server decides: a refused move answers the session
 // panel with the reason (400/409), shown in #session-panel, and the grid is left as it was; a
 // done move refreshes the grid. Keyboard users move a session with the panel's Move form.
@@ -56,6 +57,8 @@
     body.append("day", cell.dataset.day);
     body.append("time", cell.dataset.time);
     body.append("practitioner", cell.dataset.practitioner || "");
+    // By room, the column is the room: the move asks for it, and the server judges it.
+    if (cell.dataset.room) body.append("room", cell.dataset.room);
     body.append("next", here());
     const grid = document.getElementById("calendar-grid");
     if (grid) grid.setAttribute("aria-busy", "true");

@@ -99,9 +99,11 @@ def test_drag_a_session_to_a_free_time_then_to_a_closed_one(page, login, clinic)
     session.refresh_from_db()
     assert session.starts_at == at(day, 14)
 
-    # 17:00 and its hour and clean-up run past closing time: refused, and nothing moves
-    mine.drag_to(free_cell(grid, doctor, "17:00"))
-    expect(panel).to_contain_text("outside the clinic's opening hours")
+    # 17:00 is past the practitioner's hours: a closed cell, no drop target (test_issue15_*)
+    expect(free_cell(grid, doctor, "17:00")).to_have_count(0)
+    # 16:45 is open, but its hour and clean-up run past them: refused, and nothing moves
+    mine.drag_to(free_cell(grid, doctor, "16:45"))
+    expect(panel).to_contain_text(f"{doctor} does not work at that time.")
     expect(panel).not_to_contain_text("Session moved to")
     expect(panel.locator("details[open]")).to_contain_text("Move")
     session.refresh_from_db()

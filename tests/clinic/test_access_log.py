@@ -1,5 +1,8 @@
 """Every look at a patient's data is logged: who, when, what (ids only) and from where (issue 13)."""
 
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.db import DatabaseError, transaction
 from django.test import Client
@@ -53,6 +56,30 @@ def test_an_api_patient_search_logs_each_patient_shown(front_desk_client, front_
     entries = AccessLogEntry.objects.filter(kind="api")
     assert sorted(e.patient_id for e in entries) == sorted(p.pk for p in shown)
     assert {e.username for e in entries} == {front_desk_user.username}
+
+
+def test_a_list_of_many_patients_logs_one_complete_row_each(front_desk_client, front_desk_user):
+    doctor = factories.make_practitioner(factories.make_location())
+    day = date(2027, 1, 4)
+    sessions = [
+        factories.make_session(
+            practitioner=doctor, start=datetime.combine(day, time(hour), tzinfo=ZoneInfo("America/New_York"))
+        )
+        for hour in (9, 11, 13)
+    ]
+    response = front_desk_client.get("/api/sessions/", {"date": day.isoformat()}, REMOTE_ADDR="10.9.8.7")
+    assert response.status_code == 200 and len(response.json()) == 3
+    entries = list(AccessLogEntry.objects.order_by("patient_id"))
+    assert [e.patient_id for e in entries] == sorted(s.patient_id for s in sessions)
+    for entry in entries:
+        assert (entry.user_id, entry.username, entry.kind, entry.view_name, entry.ip_address) == (
+            front_desk_user.pk,
+            front_desk_user.username,
+            "api",
+            "api-sessions",
+            "10.9.8.7",
+        )
+        assert entry.object_id == "/api/sessions/" and entry.at is not None
 
 
 @pytest.mark.postgres

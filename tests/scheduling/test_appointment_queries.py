@@ -81,7 +81,9 @@ def test_a_patients_sessions_are_split_around_now_in_one_query(session_at):
     later, soon = session_at(now + timedelta(days=9)), session_at(now + timedelta(days=2))
     session_at(now + timedelta(days=1), who=PatientFactory())
     with CaptureQueriesContext(connection) as queries:
-        upcoming, earlier = patient_sessions(session_at.patient, now=now)
-        [str(s.practitioner) for s in upcoming + earlier]
-    assert (upcoming, earlier) == ([soon, later], [past])
+        upcoming, earlier = patient_sessions(
+            session_at.patient.pk, names={}, url=lambda pk: f"/s/{pk}", now=now
+        )
+    assert [s.pk for s in upcoming] == [soon.pk, later.pk] and [s.pk for s in earlier] == [past.pk]
+    assert earlier[0].url == f"/s/{past.pk}" and earlier[0].status_label == "Booked"
     assert len(queries) == 1

@@ -49,7 +49,12 @@ def book(doctor, start, patient=None):
 
 
 def free_cells(response):
-    return [cell for row in response.context["rows"] for cell in row["cells"] if cell["item"] is None]
+    return [
+        cell
+        for row in response.context["rows"]
+        for cell in row["cells"]
+        if cell["item"] is None and "cleanup" not in cell
+    ]
 
 
 def query_of(url):

@@ -52,7 +52,9 @@ def test_the_day_view_shows_sessions_in_practitioner_and_room_columns(front_desk
     assert response.status_code == 200
     html = response.content.decode()
     assert "Ada Byron" in html and str(doctor) in html
-    assert 'rowspan="5"' in html  # 60 minutes and 15 of clean-up, in 15-minute rows
+    # 60 minutes, then 15 of clean-up marked as such, in 15-minute rows
+    assert 'rowspan="4" class="calendar-session' in html
+    assert 'rowspan="1" class="calendar-cleanup' in html and "Clean-up until 11:15" in html
     by_room = front_desk_client.get(
         reverse("treatments:calendar_day"), {"date": day.isoformat(), "by": "room"}
     )
@@ -229,7 +231,7 @@ def test_front_desk_books_a_whole_plan_in_one_step(front_desk_client, clinic):
     assert response.status_code == 302
     assert Appointment.objects.filter(plan=plan).count() == 3
     patient_page = front_desk_client.get(reverse("patients:detail", args=[patient.pk]))
-    assert patient_page.context["upcoming_sessions"][0].plan == plan
+    assert patient_page.context["upcoming_sessions"][0].plan_id == plan.pk
 
 
 def test_a_stale_plan_proposal_books_nothing(front_desk_client, clinic):

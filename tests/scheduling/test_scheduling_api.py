@@ -227,3 +227,40 @@ def test_openapi_schema_lists_the_scheduling_endpoints(front_desk_client):
     schema = front_desk_client.get(reverse("api-schema"), HTTP_ACCEPT="application/json").json()
     for path in ("/api/slots/", "/api/sessions/", "/api/sessions/{id}/move/", "/api/patients/"):
         assert path in schema["paths"]
+
+
+@pytest.mark.django_db
+def test_sessions_list_reads_plain_rows_as_the_serializer_writes_them(front_desk_client, clinic):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from treatments.api.scheduling import SessionSerializer
+    from treatments.models import AppointmentDevice, Device, Room
+
+    location, doctor = clinic
+    room = Room.objects.filter(location=location).first()
+    pens = list(Device.objects.filter(location=location))
+
+    def listed():
+        with CaptureQueriesContext(connection) as queries:
+            response = front_desk_client.get(reverse("api-sessions"), {"date": MONDAY.isoformat()})
+        return response.json(), len(queries)
+
+    first = factories.make_session(
+        practitioner=doctor, start=at(MONDAY, 9), area_slugs=("forehead", "cheeks")
+    )
+    first.room = room
+    first.save(update_fields=["room"])
+    for pen in pens:
+        AppointmentDevice.objects.create(
+            appointment=first, device=pen, starts_at=first.starts_at, blocked_until=first.blocked_until
+        )
+    _, few = listed()
+    for hour in (10, 11, 12, 13):
+        factories.make_session(practitioner=doctor, start=at(MONDAY, hour), status="cancelled")
+    rows, many = listed()
+    expected = SessionSerializer(Appointment.objects.order_by("starts_at", "id"), many=True).data
+    assert rows == json.loads(json.dumps(expected))
+    assert rows[0]["areas"] == ["forehead", "cheeks"] and rows[0]["room"] == room.pk
+    assert rows[0]["devices"] == [pen.pk for pen in pens] and rows[0]["start"] == "2027-01-04T09:00:00-05:00"
+    assert many == few

@@ -1,7 +1,11 @@
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from treatments.engine.timeslots import (
     Calendar,
@@ -180,3 +184,32 @@ def test_plan_dates_report_a_session_that_cannot_be_placed():
     slots, problem = propose_dates(visits, _search_factory({date(2026, 12, 1)}))
     assert len(slots) == 1
     assert "session 2" in problem
+
+
+@given(
+    st.lists(st.tuples(st.integers(1, 4), st.integers(0, 40), st.integers(1, 12)), max_size=25),
+    st.permutations([1, 2, 3, 4]),
+    st.integers(1, 30),
+)
+@hypothesis_settings(max_examples=60, deadline=None)
+def test_the_earliest_slots_are_those_of_an_unbounded_search(bookings, order, limit):
+    """The search stops trying a practitioner's later times once `limit` earlier ones are found
+    across practitioners: the answer is still the first `limit` of everything free."""
+    busy = {}
+    for practitioner, quarter, length in bookings:
+        start = at(DAY, 8) + timedelta(minutes=15 * quarter)
+        busy.setdefault(("practitioner", practitioner), []).append(
+            (start, start + timedelta(minutes=15 * length))
+        )
+    chain = Calendar(
+        windows={
+            p: [(at(DAY, 8), at(DAY, 18)), (at(DAY + timedelta(days=1), 8), at(DAY + timedelta(days=1), 18))]
+            for p in order
+        },
+        busy={key: sorted(value) for key, value in busy.items()},
+        rooms={"treatment_room": [10, 11, 12]},
+        devices={"microneedling_pen": [20, 21, 22]},
+    )
+    request = replace(REQUEST, practitioners=tuple(order), patient=None)
+    everything = find_slots(chain, request, limit=10_000)
+    assert find_slots(chain, request, limit=limit) == everything[:limit]

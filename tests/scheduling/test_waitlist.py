@@ -1,7 +1,7 @@
 """The waitlist: who is offered a freed slot, booking them in one step, and leaving the list."""
 
 import threading
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -69,7 +69,8 @@ def visit_entry(*, start=DAY, by=None, **preferences):
 
 def free_entry(*, earliest, latest, treatment="mn", **preferences):
     return waitlist_add(
-        patient=PatientFactory(),
+        # Over 22: no age precaution to confirm (tests/scheduling/test_issue15_waitlist_contraindications.py)
+        patient=PatientFactory(date_of_birth=date(1980, 1, 1)),
         treatment=factories.treatment(treatment),
         areas=list(factories.areas("cheeks")),
         earliest=earliest,

@@ -10,17 +10,24 @@ from django.utils import timezone
 
 from patients.models import Patient
 from tests import factories
-from treatments.selectors.patient_profile import PROFILE_PREFETCH, profile_for_patient
+from treatments.selectors.patient_profile import profile_for_patient, profiled
 from treatments.selectors.plan_suggestions import suggest_for_patient
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 22)
 
 
-def _done(patient, day, *, treatment_slug="mn", status="completed", area_slugs=("cheeks",)):
+def _done(
+    patient, day, *, treatment_slug="mn", status="completed", area_slugs=("cheeks",), practitioner=None
+):
     start = timezone.make_aware(datetime.combine(day, time(10)))
     return factories.make_session(
-        patient=patient, treatment_slug=treatment_slug, area_slugs=area_slugs, start=start, status=status
+        patient=patient,
+        treatment_slug=treatment_slug,
+        area_slugs=area_slugs,
+        start=start,
+        status=status,
+        practitioner=practitioner,
     )
 
 
@@ -82,8 +89,30 @@ def test_a_measured_value_reaches_the_profile():
 def test_prefetched_profiles_read_sessions_without_queries_of_their_own():
     patient = factories.PatientFactory()
     _done(patient, TODAY - timedelta(days=5), treatment_slug="mn_prp")
-    loaded = Patient.objects.prefetch_related(*PROFILE_PREFETCH).get(pk=patient.pk)
+    other = factories.PatientFactory()
+    factories.ConditionRecordFactory(patient=other, condition=factories.condition("rosacea"))
+    with CaptureQueriesContext(connection) as loading:
+        loaded = {p.pk: p for p in profiled(Patient.objects.filter(pk__in=[patient.pk, other.pk]))}
     with CaptureQueriesContext(connection) as queries:
-        records = profile_for_patient(loaded, today=TODAY)["conditions"]
-    assert len(queries) == 0
+        records = profile_for_patient(loaded[patient.pk], today=TODAY)["conditions"]
+        others = profile_for_patient(loaded[other.pk], today=TODAY)["conditions"]
+    assert len(queries) == 0 and len(loading) <= 7  # patients, 2 + 2 + 1 prefetches, the sessions
     assert {r["condition"] for r in records} == {"recent_microneedling", "recent_prp"}
+    assert [r["condition"] for r in others] == ["rosacea"]
+    assert records == profile_for_patient(patient, today=TODAY)["conditions"]
+
+
+def test_only_the_latest_session_of_an_event_on_the_same_areas_is_kept():
+    patient = factories.PatientFactory(fitzpatrick=2)
+    _scars(patient)
+    doctor = factories.make_practitioner(factories.make_location())
+    for days_ago in (40, 26, 12):
+        _done(patient, TODAY - timedelta(days=days_ago), practitioner=doctor)
+    _done(patient, TODAY - timedelta(days=20), area_slugs=("forehead",), practitioner=doctor)
+    records = profile_for_patient(patient, today=TODAY)["conditions"]
+    assert [(r["condition"], r["areas"], r["since"]) for r in records] == [
+        ("recent_microneedling", ["forehead"], "2026-11-02"),
+        ("recent_microneedling", ["cheeks"], "2026-11-10"),
+    ]
+    # The latest session on the cheeks decides: 12 days ago, so 2 days more to the 14-day floor.
+    assert _mn_status(patient) == {("deferred", date(2026, 11, 24))}

@@ -11,6 +11,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from heapq import heappush, heapreplace
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -147,6 +148,14 @@ def overlaps(intervals: Sequence[Interval], start: datetime, end: datetime) -> b
     return index < len(intervals) and intervals[index][0] < end
 
 
+def _busy_until(intervals: Sequence[Interval], start: datetime, end: datetime) -> datetime:
+    """The end of an interval overlapping [start, end), which `overlaps` has found."""
+    index = bisect_left(intervals, (start,))
+    if index > 0 and intervals[index - 1][1] > start:
+        return intervals[index - 1][1]
+    return intervals[index][1]
+
+
 NOTHING: list[Interval] = []
 
 
@@ -204,30 +213,40 @@ def find_slots(calendar: Calendar, request: SlotRequest, *, limit: int = 10) -> 
     zone = ZoneInfo(calendar.zone)
     rooms = tuple(tuple(calendar.rooms.get(kind, ())) for kind in request.room_types)
     devices = tuple(tuple(calendar.devices.get(kind, ())) for kind in request.device_types)
+    if limit <= 0:
+        return []
+    claims = {p: Claim(p, request.patient, rooms, devices) for p in request.practitioners}
+    # Every practitioner's windows in time order, so that once `limit` slots are found the later
+    # times are not tried: `best` holds the `limit` earliest (start, practitioner) found so far, as a
+    # max-heap of negated keys.
+    windows = sorted((start, end, p) for p in claims for start, end in calendar.windows.get(p, []))
+    best: list[tuple[float, int]] = []
     candidates = []
-    for practitioner in request.practitioners:
-        claim = Claim(practitioner, request.patient, rooms, devices)
-        found = 0
-        for window_start, window_end in calendar.windows.get(practitioner, []):
-            if request.not_after is not None and window_start >= request.not_after:
+    for window_start, window_end, practitioner in windows:
+        if request.not_after is not None and window_start >= request.not_after:
+            break
+        start = window_start
+        if request.not_before is not None and start < request.not_before:
+            start = request.not_before
+        start = _aligned(start, request.step)
+        while start + length <= window_end:
+            if request.not_after is not None and start >= request.not_after:
                 break
-            start = window_start
-            if request.not_before is not None and start < request.not_before:
-                start = request.not_before
-            start = _aligned(start, request.step)
-            while start + length <= window_end and found < limit:
-                if request.not_after is not None and start >= request.not_after:
-                    break
-                end = start + request.duration
-                held = hold_resources(calendar.busy, claim, start, end, start + length)
-                if isinstance(held, Held):
-                    candidates.append(
-                        Slot(start, end, practitioner, held.room, held.devices, start.astimezone(zone).date())
-                    )
-                    found += 1
-                start += request.step
-            if found >= limit:
-                break
+            key = (-start.timestamp(), -practitioner)
+            if len(best) == limit and key < best[0]:
+                break  # this window has nothing earlier than the slots found already
+            end = start + request.duration
+            held = hold_resources(calendar.busy, claims[practitioner], start, end, start + length)
+            if isinstance(held, Held):
+                candidates.append(
+                    Slot(start, end, practitioner, held.room, held.devices, start.astimezone(zone).date())
+                )
+                (heappush if len(best) < limit else heapreplace)(best, key)
+            elif held.resource == "practitioner":
+                # Every start before the end of what the practitioner is doing overlaps it too.
+                until = _busy_until(calendar.busy[("practitioner", practitioner)], start, start + length)
+                start += (-(-(until - start) // request.step) - 1) * request.step
+            start += request.step
     candidates.sort(key=lambda slot: (slot.start, slot.practitioner))
     return candidates[:limit]
 

@@ -74,6 +74,9 @@ class Plan(models.Model):
     close_reason = models.TextField(blank=True)
     history = HistoricalRecords()
 
+    # What the plan was derived from, kept whole (tens of kB): lists that show plans defer them.
+    RECORD_FIELDS = ("profile", "suggestion", "chosen", "catalog_rules")
+
     class Meta:
         ordering = ["-accepted_at"]
         constraints = [

@@ -120,33 +120,36 @@ def _without_devices(
         yield practitioner, room, patient, starts, ends, blocked, None
 
 
-class Availability:
-    """Hours, rooms and devices of one location read once; bookings read per span of days."""
+Hours = dict[int, list[tuple[time, time]]]  # weekday -> [(opens, closes), ...]
 
-    def __init__(self, location: Location, practitioner_ids: Iterable[int]) -> None:
+
+class Availability:
+    """Hours, rooms and devices of one location (read_sites reads them); closures and time off read
+    once; bookings read per span of days."""
+
+    def __init__(
+        self,
+        location: Location,
+        *,
+        opening: Hours,
+        working: dict[int, Hours],
+        rooms: dict[str, list[int]],
+        devices: dict[str, list[int]],
+    ) -> None:
         self.location = location
         self.zone = clinic_zone()
-        self.opening = self._hours(OpeningHours.objects.filter(location=location))
-        self.working: dict[int, dict[int, list[tuple[time, time]]]] = {}
-        for row in WorkingHours.objects.filter(practitioner_id__in=list(practitioner_ids), location=location):
-            self.working.setdefault(row.practitioner_id, {}).setdefault(row.weekday, []).append(
-                (row.starts, row.ends)
-            )
+        self.opening = opening
+        self.working = working
         # Only those who work here: the others' bookings are not read for this location.
         self.practitioner_ids = sorted(self.working)
-        self.rooms: dict[str, list[int]] = {}
-        self.devices: dict[str, list[int]] = {}
-        for pk, kind in Room.objects.filter(location=location, active=True).values_list("pk", "kind__slug"):
-            self.rooms.setdefault(kind, []).append(pk)
-        for pk, kind in Device.objects.filter(location=location, active=True).values_list("pk", "kind__slug"):
-            self.devices.setdefault(kind, []).append(pk)
+        self.rooms = rooms
+        self.devices = devices
+        self._closures: tuple[date, set[date]] | None = None
+        self._off: tuple[date, dict[int, list[Interval]]] | None = None
 
-    @staticmethod
-    def _hours(rows: Iterable[OpeningHours]) -> dict[int, list[tuple[time, time]]]:
-        hours: dict[int, list[tuple[time, time]]] = {}
-        for row in rows:
-            hours.setdefault(row.weekday, []).append((row.starts, row.ends))
-        return hours
+    @classmethod
+    def read(cls, location: Location, practitioner_ids: Iterable[int]) -> "Availability":
+        return read_sites({location.pk: set(practitioner_ids)})[location.pk]
 
     def calendar(
         self,
@@ -158,28 +161,42 @@ class Availability:
         exclude: int | None = None,
         placed: Sequence[timeslots.Slot] = (),
         needs: Needs | None = None,
+        busy: Busy | None = None,
     ) -> timeslots.Calendar:
         """A Calendar for these days and practitioners (default: all who work here); `placed` are
-        proposed slots to treat as booked already."""
+        proposed slots to treat as booked already. `busy`: what the resources hold over those days,
+        read already (placed slots included), shared by several locations' calendars."""
         wanted = self._wanted(practitioners)
-        start, end = day_bounds(first_day, last_day)
         windows = self.windows(first_day, last_day, practitioners=wanted)
-        busy = self._busy(
-            start,
-            end,
-            practitioners=wanted,
-            patient=patient,
-            exclude=exclude,
-            room_types=needs.room_types if needs else None,
-            device_types=needs.device_types if needs else None,
-        )
-        for slot in placed:
-            self._hold(busy, slot, patient)
-        for intervals in busy.values():
-            intervals.sort()
+        if busy is None:
+            start, end = day_bounds(first_day, last_day)
+            busy = busy_over(
+                start,
+                end,
+                practitioners=wanted,
+                rooms=self.room_ids(needs),
+                devices=self.device_ids(needs),
+                patient=patient,
+                exclude=exclude,
+                placed=placed,
+            )
         return timeslots.Calendar(
             windows=windows, busy=busy, rooms=self.rooms, devices=self.devices, zone=self.zone.key
         )
+
+    def room_ids(self, needs: Needs | None) -> list[int]:
+        """The rooms here of the types a treatment needs (all of them without `needs`)."""
+        return [
+            pk for kind, pks in self.rooms.items() if needs is None or kind in needs.room_types for pk in pks
+        ]
+
+    def device_ids(self, needs: Needs | None) -> list[int]:
+        return [
+            pk
+            for kind, pks in self.devices.items()
+            if needs is None or kind in needs.device_types
+            for pk in pks
+        ]
 
     def _wanted(self, practitioners: Sequence[int] | None) -> list[int]:
         if practitioners is None:
@@ -192,19 +209,10 @@ class Availability:
         """When each practitioner (default: all who work here) works here while it is open, with
         closures and time off cut out: {practitioner_id: sorted [(start, end), ...]}."""
         wanted = self._wanted(practitioners)
-        start, end = day_bounds(first_day, last_day)
-        closed: set[date] = set()
-        for closure in Closure.objects.filter(
-            location=self.location, first_day__lte=last_day, last_day__gte=first_day
-        ):
-            closed.update(timeslots.days_between(closure.first_day, closure.last_day))
+        closed = self._closed(first_day)
         days = [d for d in timeslots.days_between(first_day, last_day) if d not in closed]
         opening = timeslots.day_windows(days, self.opening, self.zone)
-        off: dict[int, list[Interval]] = {}
-        for row in TimeOff.objects.filter(
-            practitioner_id__in=wanted, starts_at__lt=end, ends_at__gt=start
-        ).order_by("starts_at"):
-            off.setdefault(row.practitioner_id, []).append((row.starts_at, row.ends_at))
+        off = self._time_off(first_day)
         windows = {}
         for pk in wanted:
             working: WeeklyHours = self.working[pk]
@@ -213,50 +221,113 @@ class Availability:
             )
         return windows
 
-    def _busy(
-        self,
-        start: datetime,
-        end: datetime,
-        *,
-        practitioners: Sequence[int],
-        patient: int | None,
-        exclude: int | None,
-        room_types: Sequence[str] | None = None,
-        device_types: Sequence[str] | None = None,
-    ) -> Busy:
-        rooms = [
-            pk for kind, pks in self.rooms.items() if room_types is None or kind in room_types for pk in pks
-        ]
-        devices = [
-            pk
-            for kind, pks in self.devices.items()
-            if device_types is None or kind in device_types
-            for pk in pks
-        ]
-        who = Q(practitioner_id__in=practitioners) | Q(room_id__in=rooms)
-        if patient is not None:
-            who |= Q(patient_id=patient)
-        sessions = Appointment.objects.filter(who).active().overlapping(start, end)
-        if exclude is not None:
-            sessions = sessions.exclude(pk=exclude)
-        busy = busy_from(_without_devices(sessions.values_list(*HELD_FIELDS)), patient=patient)
-        holds = AppointmentDevice.objects.active().overlapping(start, end).filter(device_id__in=devices)
+    def _closed(self, first_day: date) -> set[date]:
+        """The closed days from `first_day` on: read once, for every later day too (a search moves
+        forward in time and closures are few)."""
+        if self._closures is None or first_day < self._closures[0]:
+            closed: set[date] = set()
+            for first, last in Closure.objects.filter(
+                location=self.location, last_day__gte=first_day
+            ).values_list("first_day", "last_day"):
+                closed.update(timeslots.days_between(first, last))
+            self._closures = (first_day, closed)
+        return self._closures[1]
+
+    def _time_off(self, first_day: date) -> dict[int, list[Interval]]:
+        """Everyone's time off here ending after the start of `first_day`: read once, like closures."""
+        if self._off is None or first_day < self._off[0]:
+            start, _ = day_bounds(first_day, first_day)
+            off: dict[int, list[Interval]] = {}
+            for practitioner, starts, ends in (
+                TimeOff.objects.filter(practitioner_id__in=self.practitioner_ids, ends_at__gt=start)
+                .order_by("starts_at")
+                .values_list("practitioner_id", "starts_at", "ends_at")
+            ):
+                off.setdefault(practitioner, []).append((starts, ends))
+            self._off = (first_day, off)
+        return self._off[1]
+
+
+def read_sites(staff: dict[int, set[int]]) -> dict[int, Availability]:
+    """{location id: its Availability for those practitioners}: five queries for any number of
+    locations."""
+    ids = list(staff)
+    opening: dict[int, Hours] = {pk: {} for pk in ids}
+    for location, weekday, starts, ends in OpeningHours.objects.filter(location_id__in=ids).values_list(
+        "location_id", "weekday", "starts", "ends"
+    ):
+        opening[location].setdefault(weekday, []).append((starts, ends))
+    working: dict[int, dict[int, Hours]] = {pk: {} for pk in ids}
+    wanted = {practitioner for practitioners in staff.values() for practitioner in practitioners}
+    for location, practitioner, weekday, starts, ends in WorkingHours.objects.filter(
+        location_id__in=ids, practitioner_id__in=wanted
+    ).values_list("location_id", "practitioner_id", "weekday", "starts", "ends"):
+        if practitioner in staff[location]:
+            working[location].setdefault(practitioner, {}).setdefault(weekday, []).append((starts, ends))
+    rooms: dict[int, dict[str, list[int]]] = {pk: {} for pk in ids}
+    for pk, location, kind in Room.objects.filter(location_id__in=ids, active=True).values_list(
+        "pk", "location_id", "kind__slug"
+    ):
+        rooms[location].setdefault(kind, []).append(pk)
+    devices: dict[int, dict[str, list[int]]] = {pk: {} for pk in ids}
+    for pk, location, kind in Device.objects.filter(location_id__in=ids, active=True).values_list(
+        "pk", "location_id", "kind__slug"
+    ):
+        devices[location].setdefault(kind, []).append(pk)
+    return {
+        location.pk: Availability(
+            location,
+            opening=opening[location.pk],
+            working=working[location.pk],
+            rooms=rooms[location.pk],
+            devices=devices[location.pk],
+        )
+        for location in Location.objects.filter(pk__in=ids)
+    }
+
+
+def busy_over(
+    start: datetime,
+    end: datetime,
+    *,
+    practitioners: Sequence[int],
+    rooms: Sequence[int],
+    devices: Sequence[int],
+    patient: int | None,
+    exclude: int | None = None,
+    placed: Sequence[timeslots.Slot] = (),
+) -> Busy:
+    """What these practitioners, rooms, devices and the patient hold over [start, end), whichever
+    location they are at, with the `placed` slots held too; sorted. Two queries."""
+    who = Q(practitioner_id__in=list(practitioners)) | Q(room_id__in=list(rooms))
+    if patient is not None:
+        who |= Q(patient_id=patient)
+    sessions = Appointment.objects.filter(who).active().overlapping(start, end)
+    if exclude is not None:
+        sessions = sessions.exclude(pk=exclude)
+    busy = busy_from(_without_devices(sessions.values_list(*HELD_FIELDS)), patient=patient)
+    if devices:
+        holds = AppointmentDevice.objects.active().overlapping(start, end).filter(device_id__in=list(devices))
         if exclude is not None:
             holds = holds.exclude(appointment_id=exclude)
         for device, starts, blocked in holds.values_list("device_id", "starts_at", "blocked_until"):
             busy.setdefault(("device", device), []).append((starts, blocked))
-        return busy
+    for slot in placed:
+        _hold(busy, slot, patient)
+    for intervals in busy.values():
+        intervals.sort()
+    return busy
 
-    @staticmethod
-    def _hold(busy: Busy, slot: timeslots.Slot, patient: int | None) -> None:
-        blocked = slot.blocked_until if isinstance(slot, FoundSlot) and slot.blocked_until else slot.end
-        busy.setdefault(("practitioner", slot.practitioner), []).append((slot.start, blocked))
-        if slot.room is not None:
-            busy.setdefault(("room", slot.room), []).append((slot.start, blocked))
-        for device in slot.devices:
-            busy.setdefault(("device", device), []).append((slot.start, blocked))
-        if patient is not None:
-            busy.setdefault(("patient", patient), []).append((slot.start, slot.end))
+
+def _hold(busy: Busy, slot: timeslots.Slot, patient: int | None) -> None:
+    blocked = slot.blocked_until if isinstance(slot, FoundSlot) and slot.blocked_until else slot.end
+    busy.setdefault(("practitioner", slot.practitioner), []).append((slot.start, blocked))
+    if slot.room is not None:
+        busy.setdefault(("room", slot.room), []).append((slot.start, blocked))
+    for device in slot.devices:
+        busy.setdefault(("device", device), []).append((slot.start, blocked))
+    if patient is not None:
+        busy.setdefault(("patient", patient), []).append((slot.start, slot.end))
 
 
 @dataclass(frozen=True)
@@ -311,15 +382,14 @@ class SlotFinder:
             self.staff.setdefault(location_id, set()).add(practitioner_id)
         self._sites: dict[int, Availability] = {}
 
-    def _site(self, location_id: int) -> Availability:
-        if location_id not in self._sites:
-            location = Location.objects.get(pk=location_id)
-            self._sites[location_id] = Availability(location, self.staff[location_id])
-        return self._sites[location_id]
-
     def sites_for(self, practitioners: Iterable[int]) -> list[Availability]:
+        """The locations where any of these practitioners work, each read the first time it is needed."""
         wanted = set(practitioners)
-        return [self._site(pk) for pk in sorted(self.staff) if self.staff[pk] & wanted]
+        needed = [pk for pk in sorted(self.staff) if self.staff[pk] & wanted]
+        missing = {pk: self.staff[pk] for pk in needed if pk not in self._sites}
+        if missing:
+            self._sites.update(read_sites(missing))
+        return [self._sites[pk] for pk in needed]
 
     def _request(
         self, practitioners: Sequence[int], not_before: datetime | None, not_after: datetime | None
@@ -360,15 +430,20 @@ class SlotFinder:
         while day <= last_day and len(found) < limit:
             chunk_end = min(last_day, day + timedelta(days=span - 1))
             span = min(span * 2, 2 * self.CHUNK_DAYS)
+            start, end = day_bounds(day, chunk_end)
+            # One read for every location: ids are unique across them.
+            busy = busy_over(
+                start,
+                end,
+                practitioners=wanted,
+                rooms=[pk for site in sites for pk in site.room_ids(self.needs)],
+                devices=[pk for site in sites for pk in site.device_ids(self.needs)],
+                patient=self.patient,
+                exclude=self.exclude,
+                placed=placed,
+            )
             for site in sites:
-                calendar = site.calendar(
-                    day,
-                    chunk_end,
-                    practitioners=wanted,
-                    patient=self.patient,
-                    exclude=self.exclude,
-                    placed=placed,
-                )
+                calendar = site.calendar(day, chunk_end, practitioners=wanted, busy=busy)
                 if hours is not None:
                     calendar.windows = _within_hours(calendar.windows, hours, site.zone)
                 request = self._request(wanted, not_before, None)

@@ -1,48 +1,23 @@
-"""Build the plan engine's profile (docs: shared/domain/plan-api.md) from a stored patient."""
+"""Build the plan engine's profile (docs: shared/domain/plan-api.md) from a stored patient.
 
-from collections.abc import Iterable
+Read as plain values, for one patient or many at once (`profiled`): a fixed handful of queries
+whatever the number of patients and the length of their histories."""
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from patients.models import Concern, ConditionRecord, Patient
 from treatments.engine.profile_validation import Profile
-from treatments.models import Appointment, Clearance, TreatmentGroup
+from treatments.models import Appointment, Clearance
 
 # Sessions done in the clinic count in the patient's history (repeat floors between sessions).
 SESSIONS_DONE = (Appointment.Status.IN_PROGRESS, Appointment.Status.COMPLETED)
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _concerns() -> QuerySet[Concern]:
-    return (
-        Concern.objects.filter(resolved_at__isnull=True).select_related("concern").prefetch_related("areas")
-    )
-
-
-def _records() -> QuerySet[ConditionRecord]:
-    return (
-        ConditionRecord.objects.select_related("condition").prefetch_related("areas").order_by("since", "id")
-    )
-
-
-def _clearances() -> QuerySet[Clearance]:
-    return Clearance.objects.filter(revoked_at__isnull=True).select_related(
-        "treatment", "condition", "cleared_by"
-    )
-
-
-def _sessions_done() -> QuerySet[Appointment]:
-    return Appointment.objects.filter(status__in=SESSIONS_DONE).order_by("starts_at")
-
-
-def _history_groups() -> QuerySet[TreatmentGroup]:
-    return TreatmentGroup.objects.filter(history_condition__isnull=False).select_related("history_condition")
-
 
 # One row per session, area and history event (a group's `history_condition`): one query in all.
 SESSION_FIELDS = (
@@ -53,77 +28,127 @@ SESSION_FIELDS = (
     "treatment__groups__history_condition__slug",
 )
 SessionRow = tuple[int, datetime, str, str | None, str]
+Json = dict[str, Any]
 
 
-def _session_rows(patient: Patient) -> Iterable[SessionRow]:
-    prefetched: list[Appointment] | None = getattr(patient, "sessions_done", None)
-    if prefetched is None:
-        return (
-            _sessions_done()
-            .filter(patient=patient, treatment__groups__history_condition__isnull=False)
-            .values_list(*SESSION_FIELDS)
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass
+class _Facts:
+    """What a patient's profile is made of, beside the patient row itself."""
+
+    concerns: list[Json] = field(default_factory=list)
+    conditions: list[Json] = field(default_factory=list)
+    cleared: list[Json] = field(default_factory=list)
+    sessions: list[SessionRow] = field(default_factory=list)
+
+
+def _areas(through: Any, owner: str, ids: Collection[int]) -> dict[int, list[str]]:
+    """{owner id: its areas' slugs, sorted} from an `areas` many-to-many table."""
+    found: dict[int, list[str]] = defaultdict(list)
+    for owner_id, slug in through.objects.filter(**{f"{owner}_id__in": list(ids)}).values_list(
+        f"{owner}_id", "bodyarea__slug"
+    ):
+        found[owner_id].append(slug)
+    for slugs in found.values():
+        slugs.sort()
+    return found
+
+
+def _facts(patient_ids: Collection[int]) -> dict[int, _Facts]:
+    facts = {pk: _Facts() for pk in patient_ids}
+    ids = list(facts)
+    concerns = list(
+        Concern.objects.filter(patient_id__in=ids, resolved_at__isnull=True)
+        .order_by("id")
+        .values_list("id", "patient_id", "concern__slug", "severity", "note")
+    )
+    concern_areas = _areas(Concern.areas.through, "concern", [row[0] for row in concerns])
+    for pk, patient, slug, severity, note in concerns:
+        facts[patient].concerns.append(
+            {"concern": slug, "areas": concern_areas.get(pk, []), "severity": severity, "note": note}
         )
-    rows: list[SessionRow] = []
-    for done in prefetched:
-        slugs: list[str | None] = [area.slug for area in done.areas.all()] or [None]
-        groups: list[TreatmentGroup] = getattr(done.treatment, "history_groups", [])
-        for group in groups:
-            assert group.history_condition is not None  # filtered by _history_groups
-            rows += [
-                (done.pk, done.starts_at, done.treatment.name, slug, group.history_condition.slug)
-                for slug in slugs
-            ]
-    return rows
+    records = list(
+        ConditionRecord.objects.filter(patient_id__in=ids)
+        .order_by("since", "id")
+        .values_list("id", "patient_id", "condition__slug", "since", "until", "notes", "value")
+    )
+    record_areas = _areas(ConditionRecord.areas.through, "conditionrecord", [row[0] for row in records])
+    for pk, patient, slug, since, until, notes, value in records:
+        facts[patient].conditions.append(
+            {
+                "condition": slug,
+                "areas": record_areas.get(pk, []),
+                "since": _iso(since),
+                "until": _iso(until),
+                "note": notes,
+                **({"value": float(value)} if value is not None else {}),
+            }
+        )
+    for patient, treatment, condition, reason, by in (
+        Clearance.objects.filter(patient_id__in=ids, revoked_at__isnull=True)
+        .order_by("-cleared_at")
+        .values_list("patient_id", "treatment__slug", "condition__slug", "reason", "cleared_by__username")
+    ):
+        facts[patient].cleared.append(
+            {"treatment": treatment, "condition": condition, "reason": reason, "by": by}
+        )
+    for patient, *row in (
+        Appointment.objects.filter(
+            patient_id__in=ids, status__in=SESSIONS_DONE, treatment__groups__history_condition__isnull=False
+        )
+        .order_by("starts_at")
+        .values_list("patient_id", *SESSION_FIELDS)
+    ):
+        facts[patient].sessions.append(tuple(row))
+    return facts
 
 
 def _session_records(rows: Iterable[SessionRow], today: date) -> list[dict[str, object]]:
-    """A session done in the clinic, as the history event it stands for (e.g. Recent microneedling)."""
+    """Sessions done in the clinic, as the history events they stand for (e.g. Recent microneedling).
+
+    Only the latest session of each event on the same areas is kept: every rule on such an event
+    runs from its date (the session's day), so a later one ends every window an earlier one could
+    open, and a patient with a hundred sessions is not judged a hundred times over."""
     found: dict[tuple[int, str], tuple[date, str, set[str]]] = {}
     for pk, starts_at, name, area, condition in rows:
         entry = found.setdefault((pk, condition), (timezone.localdate(starts_at), name, set()))
         if area:
             entry[2].add(area)
+    latest: dict[tuple[str, tuple[str, ...]], tuple[date, str]] = {}
+    for (_, condition), (day, name, areas) in found.items():
+        # Only days before: a session being screened today must not count against itself.
+        key = (condition, tuple(sorted(areas)))
+        if day < today and (key not in latest or day >= latest[key][0]):
+            latest[key] = (day, name)
     return [
         {
             "condition": condition,
-            "areas": sorted(areas),
+            "areas": list(areas),
             "since": day.isoformat(),
             "until": day.isoformat(),
             "note": f"{name} in the clinic",
         }
-        for (_, condition), (day, name, areas) in found.items()
-        # Only days before: a session being screened today must not count against itself.
-        if day < today
+        for (condition, areas), (day, name) in sorted(latest.items(), key=lambda item: (item[1][0], item[0]))
     ]
 
 
-# For lists of patients: prefetch these and profile_for_patient runs no queries of its own.
-PROFILE_PREFETCH = [
-    Prefetch("concerns", queryset=_concerns(), to_attr="open_concerns"),
-    Prefetch("conditions", queryset=_records(), to_attr="history_records"),
-    Prefetch("clearances", queryset=_clearances(), to_attr="active_clearances"),
-    Prefetch(
-        "appointments",
-        queryset=_sessions_done()
-        .select_related("treatment")
-        .prefetch_related(
-            "areas", Prefetch("treatment__groups", _history_groups(), to_attr="history_groups")
-        ),
-        to_attr="sessions_done",
-    ),
-]
+def profiled(patients: QuerySet[Patient]) -> list[Patient]:
+    """The patients, each with what profile_for_patient reads: six queries in all, whatever their
+    number and their histories."""
+    found = list(patients)
+    facts = _facts([patient.pk for patient in found])
+    for patient in found:
+        patient.profile_facts = facts[patient.pk]  # type: ignore[attr-defined]
+    return found
 
 
 def profile_for_patient(patient: Patient, *, today: date) -> Profile:
-    concerns: Iterable[Concern] | None = getattr(patient, "open_concerns", None)
-    if concerns is None:
-        concerns = _concerns().filter(patient=patient)
-    records: Iterable[ConditionRecord] | None = getattr(patient, "history_records", None)
-    if records is None:
-        records = _records().filter(patient=patient)
-    clearances: Iterable[Clearance] | None = getattr(patient, "active_clearances", None)
-    if clearances is None:
-        clearances = _clearances().filter(patient=patient)
+    facts: _Facts | None = getattr(patient, "profile_facts", None)
+    if facts is None:
+        facts = _facts([patient.pk])[patient.pk]
     return {
         "today": today.isoformat(),
         "patient": {
@@ -131,34 +156,7 @@ def profile_for_patient(patient: Patient, *, today: date) -> Profile:
             "sex": patient.sex,
             "fitzpatrick": patient.fitzpatrick,
         },
-        "concerns": [
-            {
-                "concern": item.concern.slug,
-                "areas": sorted(area.slug for area in item.areas.all()),
-                "severity": item.severity,
-                "note": item.note,
-            }
-            for item in concerns
-        ],
-        "conditions": [
-            {
-                "condition": record.condition.slug,
-                "areas": sorted(area.slug for area in record.areas.all()),
-                "since": _iso(record.since),
-                "until": _iso(record.until),
-                "note": record.notes,
-                **({"value": float(record.value)} if record.value is not None else {}),
-            }
-            for record in records
-        ]
-        + _session_records(_session_rows(patient), today),
-        "cleared": [
-            {
-                "treatment": clearance.treatment.slug,
-                "condition": clearance.condition.slug,
-                "reason": clearance.reason,
-                "by": clearance.cleared_by.get_username(),
-            }
-            for clearance in clearances
-        ],
+        "concerns": [dict(concern) for concern in facts.concerns],
+        "conditions": [dict(record) for record in facts.conditions] + _session_records(facts.sessions, today),
+        "cleared": [dict(clearance) for clearance in facts.cleared],
     }

@@ -26,9 +26,10 @@ class ScoreSeries(TypedDict):
 def plan_progress(patient: Patient) -> list[PlanProgress]:
     """Sessions done and booked against planned, for each accepted plan, in two queries."""
     plans = list(
-        Plan.objects.filter(patient=patient, status=Plan.Status.ACCEPTED).annotate(
-            planned=Count("planned_sessions", distinct=True)
-        )
+        Plan.objects.filter(patient=patient, status=Plan.Status.ACCEPTED)
+        # The page shows the version and date: not the suggestion and profile kept with it (~70 kB).
+        .defer(*Plan.RECORD_FIELDS)
+        .annotate(planned=Count("planned_sessions", distinct=True))
     )
     counts = {
         (row["plan"], row["status"]): row["n"]
@@ -56,15 +57,18 @@ def concern_scores(patient: Patient) -> list[ScoreSeries]:
     series: dict[int, ScoreSeries] = {}
     scores = (
         OutcomeScore.objects.filter(concern__patient=patient)
-        .select_related("concern__concern", "appointment")
         .order_by("appointment__starts_at")
-    )
-    for score in scores:
-        entry = series.setdefault(
-            score.concern_id,
-            {"label": score.concern.concern.name, "dates": [], "clinician": [], "patient": []},
+        .values_list(
+            "concern_id",
+            "concern__concern__name",
+            "appointment__starts_at",
+            "clinician_score",
+            "patient_score",
         )
-        entry["dates"].append(timezone.localtime(score.appointment.starts_at).date().isoformat())
-        entry["clinician"].append(score.clinician_score)
-        entry["patient"].append(score.patient_score)
+    )
+    for concern, name, starts_at, clinician, patient_score in scores:
+        entry = series.setdefault(concern, {"label": name, "dates": [], "clinician": [], "patient": []})
+        entry["dates"].append(timezone.localtime(starts_at).date().isoformat())
+        entry["clinician"].append(clinician)
+        entry["patient"].append(patient_score)
     return list(series.values())

@@ -1,14 +1,20 @@
 """Who is waiting, and who of them fits a freed slot."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from patients.models import BodyArea, Patient
+from treatments.engine import planning
 from treatments.engine.booking_rules import judge_booking
-from treatments.models import Appointment, Practitioner, WaitlistEntry
+from treatments.engine.plan_results import TreatmentCheck
+from treatments.models import Appointment, Plan, Practitioner, Treatment, WaitlistEntry
 from treatments.selectors.availability import Needs
 from treatments.selectors.booking_facts import booking_facts, local_day
+from treatments.selectors.patient_profile import profile_for_patient
+from treatments.selectors.plan_suggestions import current_catalog
 
 # Judging a candidate reads its day (hours, busy resources, history): a bounded number per panel.
 MAX_CANDIDATES = 25
@@ -44,11 +50,15 @@ def waiting() -> QuerySet[WaitlistEntry]:
         WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING)
         .exclude(Exists(booked_visit))
         .select_related("patient", "treatment", "practitioner__user", "location", "planned_session__plan")
+        .defer(*(f"planned_session__plan__{name}" for name in Plan.RECORD_FIELDS))
         .prefetch_related("areas", "treatment__needs")
     )
 
 
 def waiting_for_patient(patient_id: int) -> list[WaitlistEntry]:
+    # Most patients wait for nothing: a plain look first spares them the entries' joins.
+    if not WaitlistEntry.objects.filter(patient_id=patient_id, status=WaitlistEntry.Status.WAITING).exists():
+        return []
     return list(waiting().filter(patient_id=patient_id).order_by("latest", "added_at"))
 
 
@@ -84,3 +94,17 @@ def offers_for(slot: FreedSlot, *, exclude_patient: int | None = None) -> list[O
             continue
         offers.append(Offer(entry=entry, start=slot.start, days_left=(entry.latest - day).days))
     return offers
+
+
+def treatment_check(
+    *, patient: Patient, treatment: Treatment, areas: Sequence[BodyArea], day: date
+) -> TreatmentCheck:
+    """The engine's verdict on `treatment` for the patient on `day`: the contraindication check a
+    booking makes on its day (booking_rules.contraindication_problems), so that a patient is not
+    put on the waitlist for a treatment they would be refused."""
+    return planning.check_treatment(
+        profile_for_patient(patient, today=day),
+        current_catalog().engine,
+        treatment.slug,
+        sorted(area.slug for area in areas),
+    )

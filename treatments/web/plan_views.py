@@ -48,7 +48,9 @@ def _render_builder(request, patient, found, catalog, *, formset=None, status=20
         "formset": formset or _choices_formset(found, catalog),
         "problems": found.problems,
         "names": _names(catalog),
-        "current_plan": Plan.objects.filter(patient=patient, status=Plan.Status.ACCEPTED).first(),
+        "current_plan": Plan.objects.filter(patient=patient, status=Plan.Status.ACCEPTED)
+        .defer(*Plan.RECORD_FIELDS)
+        .first(),
     }
     return render(request, "treatments/plan_builder.html", context, status=status)
 
@@ -62,7 +64,7 @@ def plan_builder(request, pk):
     found = suggest_for_patient(patient, today=today, catalog=catalog)
     formset = _choices_formset(found, catalog, request.POST if request.method == "POST" else None)
     if formset is None or not formset.is_bound:
-        return _render_builder(request, patient, found, catalog)
+        return _render_builder(request, patient, found, catalog, formset=formset)
     if formset.stale:
         messages.warning(request, CATALOG_CHANGED)
         return _render_builder(request, patient, found, catalog)

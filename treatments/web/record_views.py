@@ -15,9 +15,9 @@ from clinic.http import requested_day
 from clinic.roles import CLINICIAN, role_required
 from patients.access import get_patient
 from patients.models import Concern, Patient
-from treatments.models import Appointment, Practitioner, SessionPhoto, SessionRecord
+from treatments.models import Appointment, Plan, Practitioner, SessionPhoto, SessionRecord
 from treatments.selectors.availability import day_bounds
-from treatments.selectors.patient_profile import PROFILE_PREFETCH, profile_for_patient
+from treatments.selectors.patient_profile import profile_for_patient, profiled
 from treatments.selectors.plan_suggestions import current_catalog
 from treatments.selectors.session_context import day_verdict, session_alerts, session_context
 from treatments.selectors.session_versions import procedure_changes_since
@@ -37,7 +37,10 @@ def _session(request, pk):
     session = get_object_or_404(
         Appointment.objects.select_related(
             "patient", "treatment", "practitioner__user", "room", "location", "plan", "planned_session"
-        ).prefetch_related("areas", "devices"),
+        )
+        # The record reads the plan's chosen limits, not the rest of what the plan was derived from.
+        .defer(*(f"plan__{name}" for name in Plan.RECORD_FIELDS if name != "chosen"))
+        .prefetch_related("areas", "devices"),
         pk=pk,
     )
     get_patient(request, session.patient_id, clinical=True)
@@ -67,10 +70,7 @@ def my_day(request):
             .prefetch_related("areas")
             .order_by("starts_at")
         )
-        patients = Patient.objects.filter(pk__in={s.patient_id for s in sessions}).prefetch_related(
-            *PROFILE_PREFETCH
-        )
-        by_id = {p.pk: p for p in patients}
+        by_id = {p.pk: p for p in profiled(Patient.objects.filter(pk__in={s.patient_id for s in sessions}))}
         catalog = current_catalog()
         for session in sessions:
             session.patient = by_id[session.patient_id]

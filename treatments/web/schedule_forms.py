@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_date, parse_time
 
 from patients.models import BodyArea, Patient
 from treatments.engine.timeslots import Slot
-from treatments.models import PlannedSession, Practitioner, Treatment
+from treatments.models import PlannedSession, Practitioner, Room, Treatment
 from treatments.selectors.availability import clinic_zone
 from treatments.services import booking
 
@@ -131,11 +131,15 @@ class MoveForm(forms.Form):
     practitioner = PractitionerChoice(
         queryset=practitioners(), required=False, empty_label="Same practitioner"
     )
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.none(), required=False, empty_label="Any suitable room"
+    )
     override_reason = forms.CharField(required=False, label="Reason to move inside the minimum interval")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = practitioners()
+        self.fields["room"].queryset = Room.objects.filter(active=True).select_related("location")
 
     def start(self):
         return local_moment(self.cleaned_data["day"], self.cleaned_data["time"])

@@ -1,6 +1,6 @@
 """Calendar pages and booking for the front desk and clinicians. Rules live in treatments.services.booking."""
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.disclosure import disclosed_refusal
-from clinic.http import requested_day, safe_next
+from clinic.http import requested_day, safe_next, url_for_pk
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from patients.access import get_patient
 from patients.models import Patient
@@ -21,6 +21,7 @@ from treatments.engine import timeslots
 from treatments.engine.calendar_grid import Placed, build_grid, week_days
 from treatments.models import (
     Appointment,
+    Closure,
     Device,
     Location,
     OpeningHours,
@@ -28,9 +29,11 @@ from treatments.models import (
     PlannedSession,
     Practitioner,
     Room,
+    TimeOff,
     WorkingHours,
 )
 from treatments.selectors.availability import SlotFinder, clinic_zone, day_bounds
+from treatments.selectors.sessions import SessionLine, calendar_lines, practitioner_names
 from treatments.selectors.waitlist import FreedSlot, offers_for
 from treatments.services import booking
 from treatments.web.schedule_forms import (
@@ -71,25 +74,55 @@ def _sessions(location, first_day, last_day):
     )
 
 
-def _grid_bounds(location, day):
-    hours = list(OpeningHours.objects.filter(location=location, weekday=day.weekday()))
+def _opening(location, day):
+    """The location's opening windows on `day` (none on a closure), and the grid's bounds."""
+    hours = sorted(
+        OpeningHours.objects.filter(location=location, weekday=day.weekday()), key=lambda h: h.starts
+    )
     opens = min((h.starts for h in hours), default=time(8))
     closes = max((h.ends for h in hours), default=time(18))
-    return timeslots.local_window(day, opens, closes, clinic_zone())
+    bounds = timeslots.local_window(day, opens, closes, clinic_zone())
+    if Closure.objects.filter(location=location, first_day__lte=day, last_day__gte=day).exists():
+        return [], bounds
+    return [timeslots.local_window(day, h.starts, h.ends, clinic_zone()) for h in hours], bounds
+
+
+def _working(location, day, opening):
+    """Each practitioner's bookable windows at `location` on `day`: their working hours inside the
+    opening hours, less their time off."""
+    zone = clinic_zone()
+    working: dict[int, list] = {}
+    for row in WorkingHours.objects.filter(location=location, weekday=day.weekday()).order_by("starts"):
+        working.setdefault(row.practitioner_id, []).append(
+            timeslots.local_window(day, row.starts, row.ends, zone)
+        )
+    start, end = day_bounds(day, day)
+    off: dict[int, list] = {}
+    for practitioner, off_from, off_until in (
+        TimeOff.objects.filter(practitioner_id__in=list(working), starts_at__lt=end, ends_at__gt=start)
+        .order_by("starts_at")
+        .values_list("practitioner_id", "starts_at", "ends_at")
+    ):
+        off.setdefault(practitioner, []).append((off_from, off_until))
+    return {
+        practitioner: timeslots.subtract(timeslots.intersect(windows, opening), off.get(practitioner, []))
+        for practitioner, windows in working.items()
+    }
 
 
 def _link_free_cells(rows, by, columns, now):
-    """Give each empty cell ahead of `now` its local day and time and the booking page's query
-    for it (ids only): the practitioner's column in that view; a room's column books by time."""
+    """Give each empty cell its local day and time, and, when it is open and ahead of `now`, the
+    booking page's query for it (ids only): the practitioner's column in that view; a room's
+    column books by time. Clean-up cells are the session's, not empty."""
     book = reverse("treatments:book_session")
     names = {column.pk: str(column) for column in columns}
     for row in rows:
         for cell in row["cells"]:
-            if cell["item"] is not None:
+            if cell["item"] is not None or "cleanup" in cell:
                 continue
             at = timezone.localtime(cell["at"])
             cell.update(day=at.date().isoformat(), time=at.strftime("%H:%M"), label=names.get(cell["column"]))
-            if cell["at"] <= now:
+            if cell["closed"] or cell["at"] <= now:
                 continue
             query = {"day": cell["day"], "time": cell["time"]}
             if by == "practitioner":
@@ -105,21 +138,20 @@ def calendar_day(request):
     by = "room" if request.GET.get("by") == "room" else "practitioner"
     sessions = list(_sessions(location, day, day))
     active = [s for s in sessions if s.is_active]
+    opening, (start, end) = _opening(location, day)
     if by == "room":
         columns = list(Room.objects.filter(location=location, active=True))
         key = "room_id"
+        open_hours = {room.pk: opening for room in columns}
     else:
-        working = WorkingHours.objects.filter(location=location, weekday=day.weekday()).values(
-            "practitioner_id"
-        )
+        open_hours = _working(location, day, opening)
         booked = {s.practitioner_id for s in active}
         columns = list(
-            Practitioner.objects.filter(Q(pk__in=working, active=True) | Q(pk__in=booked)).select_related(
-                "user"
-            )
+            Practitioner.objects.filter(
+                Q(pk__in=list(open_hours), active=True) | Q(pk__in=booked)
+            ).select_related("user")
         )
         key = "practitioner_id"
-    start, end = _grid_bounds(location, day)
     start = min([start] + [s.starts_at for s in active])
     end = max([end] + [s.blocked_until for s in active])
     rows, overflow = build_grid(
@@ -127,7 +159,8 @@ def calendar_day(request):
         end,
         STEP,
         [c.pk for c in columns],
-        [Placed(getattr(s, key), s.starts_at, s.blocked_until, s) for s in active],
+        [Placed(getattr(s, key), s.starts_at, s.blocked_until, s, work_end=s.ends_at) for s in active],
+        open_hours=open_hours,
     )
     _link_free_cells(rows, by, columns, timezone.now())
     return render(
@@ -154,13 +187,18 @@ def calendar_week(request):
     day = requested_day(request)
     location, locations = _location(request)
     days = week_days(day)
-    sessions = _sessions(location, days[0], days[-1]).exclude(status=Appointment.Status.CANCELLED)
     practitioner = request.GET.get("practitioner", "")
-    if practitioner.isdigit():
-        sessions = sessions.filter(practitioner_id=practitioner)
-    by_day = {d: [] for d in days}
-    for session in sessions:
-        by_day[timezone.localtime(session.starts_at).date()].append(session)
+    rows = calendar_lines(
+        location,
+        days[0],
+        days[-1],
+        names=practitioner_names(),
+        url=url_for_pk("treatments:session"),
+        practitioner=int(practitioner) if practitioner.isdigit() else None,
+    )
+    by_day: dict[date, list[SessionLine]] = {d: [] for d in days}
+    for row in rows:
+        by_day[row.day].append(row)
     return render(
         request,
         "treatments/schedule/week.html",
@@ -361,6 +399,7 @@ def session_move(request, pk):
                 appointment=session,
                 start=form.start(),
                 practitioner=form.cleaned_data["practitioner"],
+                room=form.cleaned_data["room"],
                 override_reason=form.cleaned_data["override_reason"],
                 by=request.user,
             )
@@ -482,14 +521,58 @@ def _render_choose_patient(request, slot):
     )
 
 
-def _render_book(request, patient, planned, search, *, refused=None, status=400):
+def _book_fields(data, planned):
+    """The hidden fields a free time's Book button posts: the search as typed, so that a refused
+    booking shows the form again with every value kept (the time from included)."""
+    fields = [("patient", data["patient"].pk), ("treatment", data["treatment"].slug)]
+    fields += [("areas", area.slug) for area in data["areas"]]
+    fields.append(("day", data["day"].isoformat() if data.get("day") else ""))
+    if data.get("time"):
+        fields.append(("time", data["time"].strftime("%H:%M")))
+    fields.append(("part_of_day", data.get("part_of_day") or ""))
+    if data.get("practitioner"):
+        fields.append(("practitioner", data["practitioner"].pk))
+    if planned is not None:
+        fields.append(("planned_session", planned.pk))
+    return fields
+
+
+NEXT_FREE = 5
+
+
+def _next_free(data, patient, *, from_the_time):
+    """Free times for the refused booking's practitioner and treatment: from the time refused
+    when it was taken, else from the start of its day (a time outside the hours has none near)."""
+    start = data["start"]
+    if not from_the_time:
+        start = day_bounds(timezone.localtime(start).date(), timezone.localtime(start).date())[0]
+    found = booking.next_slots(
+        data["treatment"],
+        start=max(start, timezone.now()),
+        practitioner=data["slot_practitioner"],
+        patient=patient,
+        limit=NEXT_FREE,
+    )
+    return _slot_rows(found)
+
+
+def _render_book(request, patient, planned, search, *, refused=None, typed=None, next_free=None, status=400):
     """The search form and its free times; `refused`: the booking form that could not book, with
-    the `status` to answer."""
+    the `status` to answer, `typed` its values as posted, and `next_free`, the free times offered
+    right under its reason."""
     context = {"patient": patient, "planned": planned, "form": search}
     if refused is not None:
-        context.update(book_errors=refused.errors, chosen_start=request.POST.get("start"))
+        context.update(
+            book_errors=refused.errors,
+            chosen_start=request.POST.get("start"),
+            override_reason=request.POST.get("override_reason", ""),
+            next_free=next_free,
+        )
+        if next_free and typed:
+            context["book_fields"] = _book_fields(typed, planned)
     if search.is_bound and search.is_valid():
         context["slots"] = _slot_rows(_slots_for(search))
+        context["book_fields"] = _book_fields(search.cleaned_data, planned)
     if refused is None and request.htmx and search.is_bound:
         return render(request, "treatments/schedule/_slots.html", context)
     return render(
@@ -514,18 +597,23 @@ def book_session(request):
         return _render_book(request, patient, planned, SlotSearchForm(bound, initial=initial))
     form = BookForm(request.POST)
     status = 400
+    next_free = typed = None
     if form.is_valid():
+        typed = dict(form.cleaned_data)  # an error on a field takes it out of cleaned_data
         try:
             session = booking.session_book(
                 request=form.booking_request(patient=patient, planned=planned), by=request.user
             )
         except ValidationError as error:
             form.add_booking_errors(disclosed_refusal(error, request.user))
+            if "start" in getattr(error, "error_dict", {}):  # the time itself: offer others
+                next_free = _next_free(typed, patient, from_the_time=False)
         except (booking.AlreadyBooked, booking.CalendarBusy) as refusal:
             form.add_error(None, refusal.detail)
             status = 409
         except booking.Conflict as conflict:
             form.add_error(None, f"{conflict.detail} Pick another time below.")
+            next_free = _next_free(typed, patient, from_the_time=True)
         else:
             when = timezone.localtime(session.starts_at)
             messages.success(
@@ -533,7 +621,16 @@ def book_session(request):
                 f"Booked {session.treatment.name} for {patient.full_name} on {when:%a %b %d at %H:%M}.",
             )
             return redirect(f"{reverse('treatments:calendar_day')}?date={when.date().isoformat()}")
-    return _render_book(request, patient, planned, SlotSearchForm(request.POST), refused=form, status=status)
+    return _render_book(
+        request,
+        patient,
+        planned,
+        SlotSearchForm(request.POST),
+        refused=form,
+        typed=typed,
+        next_free=next_free,
+        status=status,
+    )
 
 
 def _proposal_rows(proposal, formset):

@@ -47,6 +47,8 @@ class WaitlistForm(forms.Form):
     location = forms.ModelChoiceField(
         queryset=Location.objects.all(), required=False, empty_label="Any location"
     )
+    # Shown only with a relative contraindication's or a precaution's warning (add.html).
+    add_anyway = forms.BooleanField(required=False, label="Add anyway")
 
     def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

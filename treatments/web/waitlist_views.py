@@ -1,6 +1,7 @@
 """The waitlist pages: who waits, adding a patient, and the offers a freed slot makes."""
 
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.disclosure import disclosed_refusal
+from clinic.disclosure import CLINICAL, disclosed_refusal, sees_clinical_detail
 from clinic.http import safe_next
 from clinic.roles import CLINICIAN, FRONT_DESK, role_required
 from patients.access import get_patient
@@ -18,6 +19,10 @@ from treatments.services import booking, waitlist
 from treatments.web.waitlist_forms import FreedSlotForm, WaitlistBookForm, WaitlistForm
 
 STAFF = (FRONT_DESK, CLINICIAN)
+# What the front desk reads of a relative contraindication or a precaution (clinic.disclosure).
+ONLY_A_CLINICIAN_READS = (
+    "This treatment has a contraindication or a precaution for this patient that a clinician must review."
+)
 
 
 @require_GET
@@ -32,6 +37,7 @@ def waitlist_list(request: HttpRequest) -> HttpResponse:
 def waitlist_add(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_patient(request, pk)
     form = WaitlistForm(request.POST or None, patient=patient)
+    warnings: list[str] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -46,17 +52,37 @@ def waitlist_add(request: HttpRequest, pk: int) -> HttpResponse:
                 latest=data["latest"],
                 practitioner=data["practitioner"],
                 location=data["location"],
+                anyway=data["add_anyway"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            warnings = _add_errors(form, error, request.user)
         else:
             messages.success(request, f"{patient.full_name} is on the waitlist.")
             return redirect("patients:detail", pk=patient.pk)
     status = 400 if form.errors else 200
-    return render(request, "treatments/waitlist/add.html", {"patient": patient, "form": form}, status=status)
+    context = {"patient": patient, "form": form, "warnings": warnings}
+    return render(request, "treatments/waitlist/add.html", context, status=status)
 
 
-def _add_errors(form: WaitlistForm, error: ValidationError) -> None:
+def _add_errors(
+    form: WaitlistForm, error: ValidationError, user: AbstractBaseUser | AnonymousUser
+) -> list[str]:
+    """Put the refusal on the form as this user may read it; returns the warnings that ask to
+    confirm (a relative contraindication, a precaution), shown above "Add anyway"."""
+    warnings: list[str] = []
+    if hasattr(error, "error_dict"):
+        confirm = error.error_dict.pop(waitlist.ANYWAY, [])
+        if confirm:
+            if sees_clinical_detail(user):
+                warnings = [str(item.message) for item in confirm if item.code == CLINICAL]
+            else:
+                warnings = [ONLY_A_CLINICIAN_READS]
+            for item in confirm:
+                if item.code != CLINICAL:
+                    form.add_error("add_anyway", item.message)
+        if not error.error_dict:
+            return warnings
+    error = disclosed_refusal(error, user)
     if hasattr(error, "error_dict"):
         for field, problems in error.message_dict.items():
             for problem in problems:
@@ -64,6 +90,7 @@ def _add_errors(form: WaitlistForm, error: ValidationError) -> None:
     else:
         for problem in error.messages:
             form.add_error(None, problem)
+    return warnings
 
 
 @require_POST
