@@ -30,6 +30,8 @@ LOGGED_VIEWS: dict[str, tuple[str, str]] = {
     "treatments:session_record": (Kind.RECORD, "pk"),
     "treatments:aftercare_sheet": (Kind.AFTERCARE, "pk"),
     "treatments:photo": (Kind.PHOTO, "pk"),
+    "portal:home": (Kind.PORTAL, "pk"),
+    "portal:session": (Kind.PORTAL, "pk"),
 }
 READS = {"GET", "HEAD"}
 # Reads sent by POST so that what is searched for stays out of request lines.

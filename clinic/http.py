@@ -36,4 +36,9 @@ def url_for_pk(viewname: str) -> Callable[[int], str]:
     reverse() per row (the URL pattern is read from Django, not written out here)."""
     marker = 2_147_483_647
     before, _, after = reverse(viewname, args=[marker]).partition(str(marker))
-    return lambda pk: f"{before}{int(pk)}{after}"
+
+    def url(pk: int) -> str:
+        return f"{before}{int(pk)}{after}"
+
+    url.do_not_call_in_templates = True  # type: ignore[attr-defined]  # passed on to {% jinja %} as is
+    return url

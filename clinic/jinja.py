@@ -6,14 +6,19 @@ templates. Autoescaping is on, as in Django templates; the filters are the Djang
 from datetime import date, datetime
 from typing import Any
 
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from jinja2 import ChainableUndefined, Environment
 
 from clinic.templatetags import clinic_tags
 
 
 def _date(value: date | datetime | None, format_string: str) -> str:
-    return dateformat.format(value, format_string) if value else ""
+    """Django's `date` filter: an aware time is shown in the clinic's zone, as Django templates do."""
+    if not value:
+        return ""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return dateformat.format(value, format_string)
 
 
 def environment(**options: Any) -> Environment:
@@ -23,6 +28,7 @@ def environment(**options: Any) -> Environment:
     env.filters.update(
         {
             "date": _date,
+            "time": _date,
             "lookup": clinic_tags.lookup,
             "slug_names": clinic_tags.slug_names,
             "severity_class": clinic_tags.severity_class,

@@ -20,6 +20,7 @@ class AccessLogEntry(models.Model):
         AFTERCARE = "aftercare", "Aftercare sheet"
         SESSION = "session", "Session"
         API = "api", "API read"
+        PORTAL = "portal", "Patient portal"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     # No constraint: deleting a user must not rewrite the log, which keeps the id and the username.

@@ -9,6 +9,9 @@ CLINICIAN = "clinician"
 FRONT_DESK = "front_desk"
 CLINIC_ADMIN = "clinic_admin"
 ROLES = (CLINICIAN, FRONT_DESK, CLINIC_ADMIN)
+# A patient signed in to the portal (patients.models.PortalAccount): deliberately not in ROLES, so
+# every staff view, the dashboard and the API refuse it as they refuse an account without a role.
+PATIENT = "patient"
 
 ROLE_LABELS = {
     CLINICIAN: "Clinician",

@@ -297,3 +297,9 @@ LOGGING = {
 }
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "clinic-demo-2026")
+
+# The patient portal (docs/portal.md): text messages go through this backend (clinic/sms.py); a
+# sign-in link lasts PORTAL_LINK_MINUTES, a patient's session PORTAL_SESSION_SECONDS of idleness.
+SMS_BACKEND = env_str("SMS_BACKEND", "clinic.sms.ConsoleBackend")
+PORTAL_LINK_MINUTES = env_int("PORTAL_LINK_MINUTES", 15)
+PORTAL_SESSION_SECONDS = env_int("PORTAL_SESSION_SECONDS", 1800)

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from clinic import patient_page, two_factor, views
+from clinic import patient_page, portal_pages, two_factor, views
 from patients import intake_views
 from patients import urls as patient_urls
 
@@ -32,6 +32,7 @@ urlpatterns = [
     path("intake/", intake_views.intake_enter, name="intake_enter"),
     path("intake/done/", intake_views.intake_done, name="intake_done"),
     path("intake/<str:token>/", intake_views.intake_fill, name="intake_fill"),
+    path("portal/", include((portal_pages.urlpatterns, portal_pages.app_name))),
     path("admin/", admin.site.urls),
     path("api/", include("clinic.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

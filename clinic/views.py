@@ -1,11 +1,12 @@
 from django.contrib.auth.decorators import login_not_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.outage import database_reachable, health_response
 from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, user_roles
+from patients.models import PortalAccount
 from treatments.models import Appointment, Practitioner
 from treatments.selectors.availability import day_bounds
 
@@ -14,6 +15,8 @@ from treatments.selectors.availability import day_bounds
 def dashboard(request):
     roles = user_roles(request.user)
     if not roles:
+        if PortalAccount.objects.filter(user_id=request.user.pk).exists():
+            return redirect("portal:home")  # a patient signed in to the portal, back at the root
         return render(request, "clinic/no_access.html", {"needed": ()}, status=403)
     context = {
         "show_clinician": CLINICIAN in roles,

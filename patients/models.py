@@ -319,3 +319,44 @@ class IntakeSubmission(models.Model):
 
     def __str__(self):
         return f"Intake {self.pk} ({self.get_status_display()})"
+
+
+# --- Patient portal (docs/portal.md) -----------------------------------------------------------
+
+
+class PortalAccount(models.Model):
+    """The sign-in of a patient to the portal: a user with no password and no clinic role, made the
+    first time the patient opens a sign-in link."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="portal_account")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_account"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Portal account of patient {self.patient_id}"
+
+
+class PortalLink(models.Model):
+    """A sign-in link sent to a patient. Only the SHA-256 of its token is kept: a copy of the table
+    signs nobody in."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "Text message"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="portal_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["patient", "created_at"])]
+
+    def __str__(self):
+        return f"Portal link {self.pk} ({self.get_channel_display()})"

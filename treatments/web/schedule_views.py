@@ -175,6 +175,8 @@ def calendar_day(request):
             "by": by,
             "columns": columns,
             "rows": rows,
+            "session_url": url_for_pk("treatments:session"),
+            "move_url": url_for_pk("treatments:session_move"),
             "overflow": overflow,
             "inactive": [s for s in sessions if not s.is_active],
         },
