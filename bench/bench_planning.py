@@ -81,7 +81,7 @@ def main(count):
     text = "\n".join(json.dumps(p) for p in profiles)
     out = io.StringIO()
     stdin = sys.stdin
-    sys.stdin = io.StringIO(text)
+    sys.stdin = io.TextIOWrapper(io.BytesIO(text.encode()))  # the command reads stdin's bytes
     try:
         started = time.perf_counter()
         call_command("suggest_plan", "-", "--jsonl", stdout=out)
