@@ -32,6 +32,12 @@ LOGGED_VIEWS: dict[str, tuple[str, str]] = {
     "treatments:photo": (Kind.PHOTO, "pk"),
     "portal:home": (Kind.PORTAL, "pk"),
     "portal:session": (Kind.PORTAL, "pk"),
+    "portal:visit_book": (Kind.PORTAL, "pk"),
+    "portal:session_move": (Kind.PORTAL, "pk"),
+    "portal:session_cancel": (Kind.PORTAL, "pk"),
+    "portal:previsit": (Kind.PORTAL, "pk"),
+    "portal:consent": (Kind.PORTAL, "pk"),
+    "portal:intake": (Kind.PORTAL, "pk"),
 }
 READS = {"GET", "HEAD"}
 # Reads sent by POST so that what is searched for stays out of request lines.

@@ -195,6 +195,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules/bootstrap/dist"),
     ("vendor/htmx", BASE_DIR / "node_modules/htmx.org/dist"),
     ("vendor/chartjs", BASE_DIR / "node_modules/chart.js/dist"),
+    ("vendor/signature_pad", BASE_DIR / "node_modules/signature_pad/dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -303,3 +304,7 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "clinic-demo-2026")
 SMS_BACKEND = env_str("SMS_BACKEND", "clinic.sms.ConsoleBackend")
 PORTAL_LINK_MINUTES = env_int("PORTAL_LINK_MINUTES", 15)
 PORTAL_SESSION_SECONDS = env_int("PORTAL_SESSION_SECONDS", 1800)
+# A patient may cancel or move a session online until this many hours before it (docs/portal.md).
+PORTAL_CANCEL_NOTICE_HOURS = env_int("PORTAL_CANCEL_NOTICE_HOURS", 24)
+# The day-of screening questions go to the patient this many hours before a session.
+PORTAL_PREVISIT_HOURS = env_int("PORTAL_PREVISIT_HOURS", 48)

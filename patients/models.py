@@ -301,8 +301,14 @@ class IntakeSubmission(models.Model):
     )
     token = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField()
+
+    class Source(models.TextChoices):
+        TABLET = "tablet", "Tablet at the clinic"
+        PORTAL = "portal", "Patient portal"
+
     answers = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.TABLET)
     handed_out_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -353,6 +359,8 @@ class PortalLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
+    # Where the patient lands once signed in (a portal path), e.g. a session's pre-visit questions.
+    next_path = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

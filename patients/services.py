@@ -178,6 +178,53 @@ def intake_review(*, intake, accepted, by, now, other_allergies=None):
     return records
 
 
+def pending_intake(patient_id):
+    """The patient's submitted intake still waiting for a clinician's review, if any (the newest)."""
+    return (
+        IntakeSubmission.objects.filter(
+            patient_id=patient_id, status=IntakeSubmission.Status.PENDING, submitted_at__isnull=False
+        )
+        .order_by("-submitted_at", "-pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def intake_submit_from_portal(*, patient, answers, by, now):
+    """The patient's answers from the portal: they replace the answers of an intake still waiting for
+    review, or start a new one once every earlier one was reviewed. Returns (intake, replaced).
+
+    The patient's row is locked first, so two submits at once (two tabs, a double tap) make one
+    pending intake, the second replacing the first's answers. The answers enter nothing else: only a
+    clinician's `intake_review` turns them into history records.
+    """
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    _ensure_active(patient)
+    pending = pending_intake(patient.pk)
+    if pending is not None:
+        pending = IntakeSubmission.objects.select_for_update().get(pk=pending.pk)
+    if pending is not None and pending.status == IntakeSubmission.Status.PENDING:
+        pending.answers = answers
+        pending.submitted_at = now
+        pending.source = IntakeSubmission.Source.PORTAL
+        pending._history_user = by
+        pending.save(update_fields=["answers", "submitted_at", "source"])
+        return pending, True
+    intake = IntakeSubmission(
+        patient=patient,
+        # The unique code and token of the tablet flow, never usable: the intake is submitted already.
+        code=_new_code(),
+        token=secrets.token_urlsafe(32),
+        expires_at=now,
+        answers=answers,
+        submitted_at=now,
+        source=IntakeSubmission.Source.PORTAL,
+    )
+    intake._history_user = by
+    intake.save()
+    return intake, False
+
+
 def intake_questions():
     """The conditions the questionnaire asks about, in the order it asks them."""
     order = [

@@ -274,6 +274,7 @@ def test_the_forms_need_a_csrf_token(patient, mailoutbox):
     assert "csrfmiddlewaretoken" in page
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_tabs_posting_one_link_at_once_sign_in_only_once(patient):
     now = timezone.now()

@@ -12,6 +12,7 @@ from treatments.models.catalog import (
     TreatmentGroup,
 )
 from treatments.models.plans import CatalogRevision, Clearance, Plan, PlannedSession
+from treatments.models.portal import PlanConsent, PreVisitCheck
 from treatments.models.records import Addendum, OutcomeScore, SessionPhoto, SessionRecord, private_storage
 from treatments.models.scheduling import (
     Appointment,
@@ -42,8 +43,10 @@ __all__ = [
     "OutcomeScore",
     "PatientRule",
     "Plan",
+    "PlanConsent",
     "PlannedSession",
     "Practitioner",
+    "PreVisitCheck",
     "ProcedureGap",
     "Protocol",
     "ProtocolDepth",

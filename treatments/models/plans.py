@@ -52,6 +52,9 @@ class Clearance(models.Model):
 
 class Plan(models.Model):
     class Status(models.TextChoices):
+        # Proposed by a clinician and sent to the patient to sign the consent online; accepted once
+        # signed (treatments.services.consent). Never booked while it waits.
+        AWAITING_CONSENT = "awaiting", "Waiting for the patient's consent"
         ACCEPTED = "accepted", "Accepted"
         SUPERSEDED = "superseded", "Replaced by a newer version"
         CLOSED = "closed", "Closed"

@@ -24,6 +24,7 @@ class PortalVisit:
     earliest: date
     latest: date
     booked_label: str
+    book_pk: int | None = None  # the planned session's id when it is the plan's next to book
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class PortalSession:
     location: str
     status: str
     status_label: str
+    changeable: bool = False  # a booked visit of a plan: the patient may move or cancel it online
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,8 @@ def portal_plans(patient_id: int) -> list[PortalPlan]:
     result = []
     for pk, version, accepted_at, chosen in plans:
         intervals = _typical_intervals(chosen)
+        # The plan's next visit to book: its first planned session with no active session.
+        to_book = next((row[0] for row in rows if row[1] == pk and row[0] not in booked), None)
         treatments = []
         for series in by_plan[pk].values():
             _, _, _, slug, name, pre_care, aftercare, *_ = series[0]
@@ -154,7 +158,11 @@ def portal_plans(patient_id: int) -> list[PortalPlan]:
                     spacing=spacing_label(intervals.get(slug)) if len(series) > 1 else "",
                     visits=tuple(
                         PortalVisit(
-                            number=row[7], earliest=row[8], latest=row[9], booked_label=booked.get(row[0], "")
+                            number=row[7],
+                            earliest=row[8],
+                            latest=row[9],
+                            booked_label=booked.get(row[0], ""),
+                            book_pk=row[0] if row[0] == to_book else None,
                         )
                         for row in series
                     ),
@@ -173,11 +181,19 @@ def portal_plans(patient_id: int) -> list[PortalPlan]:
     return result
 
 
-SESSION_FIELDS = ("pk", "starts_at", "treatment__name", "location__name", "status")
+SESSION_FIELDS = (
+    "pk",
+    "starts_at",
+    "treatment__name",
+    "location__name",
+    "status",
+    "planned_session_id",
+    "plan__status",
+)
 
 
 def _session(row: tuple) -> PortalSession:
-    pk, starts, treatment, location, status = row
+    pk, starts, treatment, location, status, planned, plan_status = row
     day, time = _date_label(starts)
     return PortalSession(
         pk=pk,
@@ -188,6 +204,11 @@ def _session(row: tuple) -> PortalSession:
         location=location,
         status=status,
         status_label=Appointment.Status(status).label,
+        changeable=(
+            planned is not None
+            and plan_status == Plan.Status.ACCEPTED
+            and status == Appointment.Status.BOOKED
+        ),
     )
 
 

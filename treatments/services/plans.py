@@ -47,9 +47,14 @@ def rules_for_plan(
 
 
 def missing_consents(
-    *, patient: Patient, treatments: Collection[str], catalog_data: dict[str, Any]
+    *,
+    patient: Patient,
+    treatments: Collection[str],
+    catalog_data: dict[str, Any],
+    plan_id: int | None = None,
 ) -> list[str]:
-    """Messages for each chosen treatment whose consent form the patient has not signed."""
+    """Messages for each chosen treatment whose consent form the patient has not signed.
+    `plan_id`: the plan version whose electronic consent also counts (None: paper ones only)."""
     by_slug = {t["slug"]: t for t in catalog_data["treatments"]}
     signed = set(
         PatientConsent.objects.filter(

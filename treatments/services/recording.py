@@ -54,7 +54,10 @@ Scores = Mapping[Concern, tuple[int | None, int | None]]
 
 def consent_problems(*, appointment: Appointment, context: SessionContext) -> list[str]:
     return missing_consents(
-        patient=appointment.patient, treatments={context.treatment}, catalog_data=context.catalog.data
+        patient=appointment.patient,
+        treatments={context.treatment},
+        catalog_data=context.catalog.data,
+        plan_id=appointment.plan_id,
     )
 
 

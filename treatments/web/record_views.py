@@ -17,8 +17,10 @@ from patients.access import get_patient
 from patients.models import Concern, Patient
 from treatments.models import Appointment, Plan, Practitioner, SessionPhoto, SessionRecord
 from treatments.selectors.availability import day_bounds
+from treatments.selectors.consent import consent_for_session
 from treatments.selectors.patient_profile import profile_for_patient, profiled
 from treatments.selectors.plan_suggestions import current_catalog
+from treatments.selectors.previsit import previsit_for_session
 from treatments.selectors.session_context import day_verdict, session_alerts, session_context
 from treatments.selectors.session_versions import procedure_changes_since
 from treatments.services import recording
@@ -145,6 +147,8 @@ def _render(request, session, *, judged=None, status=200, **forms):
         "photos": list(SessionPhoto.objects.filter(appointment=session).select_related("area")),
         "outcomes": list(session.outcomes.select_related("concern__concern")),
         "can_edit": screened and not stopped and not signed,
+        "previsit": previsit_for_session(session),
+        "plan_consent": consent_for_session(session),
     }
     if not screened and session.status in Appointment.OPEN:
         context["screening_form"] = forms.get("screening_form") or _screening_form(judged)
