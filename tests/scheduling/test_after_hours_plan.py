@@ -2,28 +2,22 @@
 of closed days) starts on the next open day; a proposal that stops short says what to book next,
 and never points at rows that are not there."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from tests import factories
 from tests.factories import PatientFactory, make_accepted_plan
+from tests.scheduling.helpers import at, book
 from treatments.models import Appointment, Closure, PlannedSession
 from treatments.services import booking
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
 # In the past: a stopped clock then never outruns a login made at the real time.
 MONDAY = date(2026, 1, 5)
 FRIDAY = MONDAY + timedelta(days=4)
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
 
 
 @pytest.fixture
@@ -34,16 +28,6 @@ def location():
 @pytest.fixture
 def doctor(location):
     return factories.make_practitioner(location, days=range(5), starts=9, ends=17)  # weekdays
-
-
-@pytest.fixture
-def clock(monkeypatch, settings):
-    settings.SESSION_COOKIE_AGE = 400 * 24 * 3600
-
-    def stop(moment):
-        monkeypatch.setattr(timezone, "now", lambda: moment)
-
-    return stop
 
 
 def days(proposal):
@@ -91,16 +75,7 @@ def test_a_window_with_hours_left_is_kept(doctor):
 
 def test_a_full_day_is_named_not_skipped(location):
     short = factories.make_practitioner(location, days=range(5), starts=9, ends=11)  # room for one
-    booking.session_book(
-        request=booking.BookingRequest(
-            patient=PatientFactory(),
-            treatment=factories.treatment("mn"),
-            areas=factories.areas("cheeks"),
-            practitioner=short,
-            start=at(MONDAY, 9),
-        ),
-        by=factories.front_desk(),
-    )
+    book(short, at(MONDAY, 9))
     plan = make_accepted_plan(PatientFactory(), start=MONDAY, sessions=2)
     found = booking.plan_proposal(plan, not_before=at(MONDAY, 8))
     assert found.placed == []

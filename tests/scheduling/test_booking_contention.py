@@ -5,8 +5,7 @@ The failures are PostgreSQL's own: a trigger raises deadlock_detected (40P01) or
 serialization_failure (40001) on the first N writes to the sessions table, counted by a sequence,
 which a rolled-back transaction does not reset."""
 
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
 from django.db import connection
@@ -14,23 +13,19 @@ from django.urls import reverse
 
 from tests import factories
 from tests.factories import PatientFactory, make_accepted_plan
+from tests.scheduling.helpers import at, booking_body, make_clinic
 from treatments.models import Appointment
 from treatments.services import booking
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-NY = ZoneInfo("America/New_York")
 MONDAY = date(2027, 1, 4)
 TABLE = Appointment._meta.db_table
 
 
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
-
-
 @pytest.fixture
 def clinic(catalog, settings):
-    location = factories.make_location(open_days=range(6), rooms=3)
-    return location, factories.make_practitioner(location, days=range(5))
+    # Transactional: the catalog is seeded again before the clinic is built.
+    return make_clinic()
 
 
 @pytest.fixture
@@ -69,16 +64,6 @@ def failures():
         cursor.execute(f"DROP TRIGGER IF EXISTS test_booking_failure ON {TABLE}")
         cursor.execute("DROP FUNCTION IF EXISTS test_booking_failure()")
         cursor.execute("DROP SEQUENCE IF EXISTS test_booking_failures")
-
-
-def booking_body(patient, doctor, start):
-    return {
-        "patient": patient.pk,
-        "treatment": "mn",
-        "areas": ["cheeks"],
-        "practitioner": doctor.pk,
-        "start": start.isoformat(),
-    }
 
 
 def test_a_booking_that_meets_a_deadlock_once_runs_again_and_is_booked(front_desk_client, clinic, failures):

@@ -1,8 +1,7 @@
 """A booking reads the facts of its day once, and agrees with the slot finder."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from unittest import mock
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -10,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests import factories
 from tests.factories import PatientFactory
+from tests.scheduling.helpers import at, booking_request, make_clinic
 from treatments.engine.booking_rules import SessionStatus
 from treatments.models import Appointment
 from treatments.selectors import booking_facts
@@ -17,28 +17,12 @@ from treatments.selectors.availability import SlotFinder
 from treatments.services import booking
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
 MONDAY = date(2027, 1, 4)
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
 
 
 @pytest.fixture
 def clinic():
-    location = factories.make_location(open_days=range(6), rooms=2)
-    return location, factories.make_practitioner(location, days=range(5))
-
-
-def request_for(doctor, start, patient, *, areas=("cheeks",), treatment="mn"):
-    return booking.BookingRequest(
-        patient=patient,
-        treatment=factories.treatment(treatment),
-        areas=factories.areas(*areas),
-        practitioner=doctor,
-        start=start,
-    )
+    return make_clinic(rooms=2)
 
 
 def test_a_booking_check_reads_the_catalog_once(clinic):
@@ -46,7 +30,7 @@ def test_a_booking_check_reads_the_catalog_once(clinic):
     reads = mock.Mock(wraps=booking_facts.current_catalog)
     with mock.patch.object(booking_facts, "current_catalog", reads):
         booking.session_book(
-            request=request_for(doctor, at(MONDAY, 10), PatientFactory()), by=factories.front_desk()
+            request=booking_request(doctor, at(MONDAY, 10), PatientFactory()), by=factories.front_desk()
         )
     assert reads.call_count == 1
 
@@ -58,7 +42,9 @@ def test_the_queries_of_a_booking_do_not_grow_with_the_patients_sessions(clinic)
     def count(day):
         with CaptureQueriesContext(connection) as queries:
             booking.session_book(
-                request=request_for(doctor, at(day, 10), patient, areas=("scalp",), treatment="prp_scalp"),
+                request=booking_request(
+                    doctor, at(day, 10), patient, areas=("scalp",), treatment="prp_scalp"
+                ),
                 by=desk,
             )
         return len(queries)
@@ -75,9 +61,10 @@ def test_every_slot_the_finder_offers_can_be_booked(clinic):
     other = factories.make_practitioner(location, days=range(5))
     patient, desk = PatientFactory(), factories.front_desk()
     booking.session_book(
-        request=request_for(other, at(MONDAY, 12), patient, areas=("scalp",), treatment="prp_scalp"), by=desk
+        request=booking_request(other, at(MONDAY, 12), patient, areas=("scalp",), treatment="prp_scalp"),
+        by=desk,
     )
-    booking.session_book(request=request_for(doctor, at(MONDAY, 9), PatientFactory()), by=desk)
+    booking.session_book(request=booking_request(doctor, at(MONDAY, 9), PatientFactory()), by=desk)
     slots = SlotFinder(factories.treatment("mn"), practitioner=doctor, patient=patient).find(
         MONDAY, MONDAY, limit=50
     )
@@ -86,5 +73,5 @@ def test_every_slot_the_finder_offers_can_be_booked(clinic):
     assert at(MONDAY, 11, 15) not in starts  # the patient is treated from 12:00
     # Its clean-up may run into the patient's next session: the patient is not needed for it.
     assert at(MONDAY, 11) in starts
-    booked = booking.session_book(request=request_for(doctor, at(MONDAY, 11), patient), by=desk)
+    booked = booking.session_book(request=booking_request(doctor, at(MONDAY, 11), patient), by=desk)
     assert booked.blocked_until > at(MONDAY, 12)

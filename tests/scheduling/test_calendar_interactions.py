@@ -2,10 +2,9 @@
 booking page prefills from those links (ignoring bad values) and asks for the patient by a posted
 name when none is named. Dragging (static/js/calendar.js) is walked in tests/browser."""
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -13,39 +12,10 @@ from django.utils import timezone
 
 from tests import factories
 from tests.factories import PatientFactory
-from treatments.services import booking
+from tests.scheduling.helpers import at, book, next_monday
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
 BOOK = reverse("treatments:book_session")
-
-
-def next_monday():
-    today = timezone.localdate()
-    return today + timedelta(days=7 - today.weekday())
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
-
-
-@pytest.fixture
-def clinic():
-    location = factories.make_location(open_days=range(6), rooms=3)
-    return location, factories.make_practitioner(location, days=range(5))
-
-
-def book(doctor, start, patient=None):
-    return booking.session_book(
-        request=booking.BookingRequest(
-            patient=patient or PatientFactory(),
-            treatment=factories.treatment("mn"),
-            areas=factories.areas("cheeks"),
-            practitioner=doctor,
-            start=start,
-        ),
-        by=factories.front_desk(),
-    )
 
 
 def free_cells(response):

@@ -1,30 +1,19 @@
 """The week view reads plain rows: what it prints, and a flat query count as the week fills."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from clinic.http import url_for_pk
 from tests import factories
 from tests.factories import PatientFactory
+from tests.scheduling.helpers import at, next_monday
 from treatments.models import Appointment
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
-
-
-def next_monday():
-    today = timezone.localdate()
-    return today + timedelta(days=7 - today.weekday())
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
 
 
 @pytest.fixture

@@ -2,36 +2,18 @@
 the next free times of that practitioner and treatment right under its reason, a time outside the
 opening hours included."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from tests import factories
 from tests.factories import ConditionRecordFactory, PatientFactory
+from tests.scheduling.helpers import NY, at, book, next_monday
 from treatments.models import Appointment
-from treatments.services import booking
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
 BOOK = reverse("treatments:book_session")
-
-
-def next_monday():
-    today = timezone.localdate()
-    return today + timedelta(days=7 - today.weekday())
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
-
-
-@pytest.fixture
-def clinic():
-    location = factories.make_location(open_days=range(6), rooms=3)
-    return location, factories.make_practitioner(location, days=range(5))
 
 
 def search(patient, day, **more):
@@ -134,16 +116,7 @@ def test_a_refused_override_reason_is_kept_beside_the_time_chosen(front_desk_cli
     _, doctor = clinic
     day = next_monday()
     patient = PatientFactory()
-    booking.session_book(
-        request=booking.BookingRequest(
-            patient=patient,
-            treatment=factories.treatment("mn"),
-            areas=factories.areas("cheeks"),
-            practitioner=doctor,
-            start=at(day, 10),
-        ),
-        by=factories.front_desk(),
-    )
+    book(doctor, at(day, 10), patient)
     # three days later is inside the series' interval, which only a clinician may override
     later = day + timedelta(days=3)
     response = front_desk_client.post(

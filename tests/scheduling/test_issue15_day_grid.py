@@ -2,20 +2,17 @@
 the location's opening hours, a closure, time off) and marks a session's clean-up time apart from
 its treatment time."""
 
-from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from tests import factories
 from tests.factories import PatientFactory
+from tests.scheduling.helpers import at, book, make_clinic, next_monday
 from treatments.engine.calendar_grid import Placed, build_grid
 from treatments.models import Closure, TimeOff
-from treatments.services import booking
 
-NY = ZoneInfo("America/New_York")
 START = datetime(2027, 1, 4, 14, tzinfo=UTC)
 STEP = timedelta(minutes=15)
 
@@ -77,20 +74,10 @@ def test_a_session_over_another_ones_clean_up_overflows():
 # The day page
 
 
-def next_monday():
-    today = timezone.localdate()
-    return today + timedelta(days=7 - today.weekday())
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
-
-
 @pytest.fixture
 def clinic(db):
     """Open 9 to 18 Monday to Saturday; the practitioner works 10 to 16 Monday to Friday."""
-    location = factories.make_location(open_days=range(6), rooms=2)
-    return location, factories.make_practitioner(location, days=range(5), starts=10, ends=16)
+    return make_clinic(rooms=2, starts=10, ends=16)
 
 
 def cells(response):
@@ -155,16 +142,7 @@ def test_a_closure_or_time_off_closes_the_cells(front_desk_client, clinic):
 def test_a_sessions_clean_up_is_marked_under_it(front_desk_client, clinic):
     _, doctor = clinic
     day = next_monday()
-    booking.session_book(
-        request=booking.BookingRequest(
-            patient=PatientFactory(first_name="Cleo", last_name="Cleanup"),
-            treatment=factories.treatment("mn"),
-            areas=factories.areas("cheeks"),
-            practitioner=doctor,
-            start=at(day, 10),
-        ),
-        by=factories.front_desk(),
-    )
+    book(doctor, at(day, 10), PatientFactory(first_name="Cleo", last_name="Cleanup"))
     html = day_page(front_desk_client, day).content.decode()
     assert '<td rowspan="4" class="calendar-session status-booked"' in html  # 10:00 to 11:00
     assert '<td rowspan="1" class="calendar-cleanup status-booked"' in html

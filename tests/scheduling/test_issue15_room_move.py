@@ -1,50 +1,19 @@
 """By room, a session dragged to another room's column moves to that room through the move view's
 judgement (the drag itself is walked in tests/browser/test_issue15_calendar_journeys.py)."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from tests import factories
-from tests.factories import PatientFactory
+from tests.scheduling.helpers import HTMX, at, book, make_clinic, next_monday
 from treatments.models import Appointment, ResourceType, Room
-from treatments.services import booking
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def next_monday():
-    today = timezone.localdate()
-    return today + timedelta(days=7 - today.weekday())
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
 
 
 @pytest.fixture
 def clinic():
-    location = factories.make_location(open_days=range(6), rooms=2)
-    return location, factories.make_practitioner(location, days=range(5))
-
-
-def book(doctor, start, room=None, patient=None):
-    return booking.session_book(
-        request=booking.BookingRequest(
-            patient=patient or PatientFactory(),
-            treatment=factories.treatment("mn"),
-            areas=factories.areas("cheeks"),
-            practitioner=doctor,
-            start=start,
-            room=room,
-        ),
-        by=factories.front_desk(),
-    )
+    return make_clinic(rooms=2)
 
 
 def rooms(location):

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from tests import factories
 from tests.factories import PatientFactory, make_accepted_plan
+from tests.scheduling.helpers import book, make_clinic
 from treatments.models import Appointment, PlannedSession
 from treatments.services import booking
 
@@ -21,8 +22,7 @@ def accepted_plan(patient, **options):
 
 @pytest.fixture
 def clinic():
-    location = factories.make_location(open_days=range(6))
-    return location, factories.make_practitioner(location, days=range(5))
+    return make_clinic(rooms=2)  # make_location's default
 
 
 def test_proposal_places_every_session_at_the_plan_interval_with_one_practitioner(clinic):
@@ -70,16 +70,7 @@ def test_plan_booking_is_all_or_nothing(clinic):
     proposal, _ = booking.propose_plan(plan)
     third = proposal[2][1]
     # Someone else takes the practitioner at the third session's time before the desk confirms.
-    booking.session_book(
-        request=booking.BookingRequest(
-            patient=PatientFactory(),
-            treatment=factories.treatment("peel_salicylic"),
-            areas=factories.areas("forehead"),
-            practitioner=doctor,
-            start=third.start,
-        ),
-        by=factories.front_desk(),
-    )
+    book(doctor, third.start, treatment="peel_salicylic", areas=("forehead",))
     with pytest.raises(booking.Conflict):
         booking.plan_book(plan=plan, choices=proposal, by=factories.front_desk())
     assert not Appointment.objects.filter(plan=plan).exists()

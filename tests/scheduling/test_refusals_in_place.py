@@ -4,9 +4,7 @@ never reads clinical text in it."""
 
 import json
 import re
-from datetime import datetime, time, timedelta
 from html import unescape
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -16,39 +14,17 @@ from django.utils import timezone
 from clinic.disclosure import CLINICIAN_MUST_REVIEW
 from tests import factories
 from tests.factories import PatientFactory
+from tests.scheduling.helpers import HTMX, at, book, make_clinic, next_monday
 from treatments.models import Appointment
 from treatments.services import booking
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def next_monday():
-    today = timezone.localdate()
-    return today + timedelta(days=7 - today.weekday())
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
 
 
 @pytest.fixture
 def doctor():
-    return factories.make_practitioner(factories.make_location(open_days=range(6), rooms=3), days=range(5))
-
-
-def book(doctor, start, patient=None):
-    return booking.session_book(
-        request=booking.BookingRequest(
-            patient=patient or PatientFactory(),
-            treatment=factories.treatment("mn"),
-            areas=factories.areas("cheeks"),
-            practitioner=doctor,
-            start=start,
-        ),
-        by=factories.front_desk(),
-    )
+    _, practitioner = make_clinic()
+    return practitioner
 
 
 def swap_rule(config, status):

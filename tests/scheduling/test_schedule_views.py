@@ -1,5 +1,4 @@
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import time, timedelta
 
 import pytest
 from django.db import connection
@@ -9,39 +8,10 @@ from django.utils import timezone
 
 from tests import factories
 from tests.factories import PatientFactory, make_accepted_plan
+from tests.scheduling.helpers import at, book, next_monday
 from treatments.models import Appointment, Practitioner, Treatment, WorkingHours
-from treatments.services import booking
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
-
-
-def next_monday():
-    today = timezone.localdate()
-    return today + timedelta(days=7 - today.weekday())
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
-
-
-@pytest.fixture
-def clinic():
-    location = factories.make_location(open_days=range(6), rooms=3)
-    return location, factories.make_practitioner(location, days=range(5))
-
-
-def book(doctor, start, patient=None, treatment="mn", areas=("cheeks",)):
-    return booking.session_book(
-        request=booking.BookingRequest(
-            patient=patient or PatientFactory(),
-            treatment=factories.treatment(treatment),
-            areas=factories.areas(*areas),
-            practitioner=doctor,
-            start=start,
-        ),
-        by=factories.front_desk(),
-    )
 
 
 def test_the_day_view_shows_sessions_in_practitioner_and_room_columns(front_desk_client, clinic):

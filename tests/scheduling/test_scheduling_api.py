@@ -2,8 +2,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
 from django.urls import reverse
@@ -11,31 +10,10 @@ from rest_framework.authtoken.models import Token
 
 from tests import factories
 from tests.factories import ConditionRecordFactory, PatientFactory
+from tests.scheduling.helpers import at, booking_body
 from treatments.models import Appointment
 
-NY = ZoneInfo("America/New_York")
 MONDAY = date(2027, 1, 4)
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
-
-
-@pytest.fixture
-def clinic(db):
-    location = factories.make_location(open_days=range(6), rooms=3)
-    return location, factories.make_practitioner(location, days=range(5))
-
-
-def booking_body(patient, doctor, start, **extra):
-    return {
-        "patient": patient.pk,
-        "treatment": "mn",
-        "areas": ["cheeks"],
-        "practitioner": doctor.pk,
-        "start": start.isoformat(),
-        **extra,
-    }
 
 
 @pytest.mark.django_db

@@ -1,12 +1,12 @@
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, time, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from tests.scheduling.helpers import NY, at
 from treatments.engine.timeslots import (
     Calendar,
     PlannedVisit,
@@ -20,13 +20,6 @@ from treatments.engine.timeslots import (
     propose_dates,
     subtract,
 )
-
-NY = ZoneInfo("America/New_York")
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
-
 
 DAY = date(2026, 12, 1)
 REQUEST = SlotRequest(

@@ -2,28 +2,23 @@
 undone (back to booked) only on the session's day, and a no-show taken back only if its time is
 still free."""
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from tests import factories
 from tests.factories import PatientFactory
+from tests.scheduling import helpers
+from tests.scheduling.helpers import at
 from treatments.models import Appointment
 from treatments.services import booking
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
 # In the past: a stopped clock then never outruns a login made at the real time.
 MONDAY = date(2026, 1, 5)
-
-
-def at(day, hour, minute=0):
-    return datetime.combine(day, time(hour, minute), tzinfo=NY)
 
 
 @pytest.fixture
@@ -36,29 +31,9 @@ def desk():
     return factories.front_desk()
 
 
-@pytest.fixture
-def clock(monkeypatch, settings):
-    """Stop the clock at a moment: clock(at(MONDAY, 12))."""
-    # Sessions are saved on every request at the stopped time: a jump of a day must not end them.
-    settings.SESSION_COOKIE_AGE = 400 * 24 * 3600
-
-    def stop(moment):
-        monkeypatch.setattr(timezone, "now", lambda: moment)
-
-    return stop
-
-
 def book(doctor, start, *, treatment="mn", patient=None):
-    return booking.session_book(
-        request=booking.BookingRequest(
-            patient=patient or PatientFactory(date_of_birth=date(1985, 5, 1)),  # an adult on MONDAY too
-            treatment=factories.treatment(treatment),
-            areas=factories.areas("cheeks"),
-            practitioner=doctor,
-            start=start,
-        ),
-        by=factories.front_desk(),
-    )
+    patient = patient or PatientFactory(date_of_birth=date(1985, 5, 1))  # an adult on MONDAY too
+    return helpers.book(doctor, start, patient, treatment=treatment)
 
 
 def change(session, status, by, now):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tests import factories
 from tests.factories import ConditionRecordFactory, PatientFactory, make_accepted_plan
+from tests.scheduling.helpers import next_monday
 from treatments.models import Appointment, WaitlistEntry
 from treatments.selectors.availability import clinic_zone
 from treatments.selectors.waitlist import FreedSlot, offers_for, waiting
@@ -25,12 +26,7 @@ from treatments.services.waitlist import (
 pytestmark = pytest.mark.django_db
 
 
-def _next_monday():
-    today = timezone.localdate()
-    return today + timedelta(days=7 - today.weekday())
-
-
-DAY = _next_monday()
+DAY = next_monday()
 
 
 def at(day, hour, minute=0):
