@@ -38,6 +38,8 @@ LOGGED_VIEWS: dict[str, tuple[str, str]] = {
     "portal:previsit": (Kind.PORTAL, "pk"),
     "portal:consent": (Kind.PORTAL, "pk"),
     "portal:intake": (Kind.PORTAL, "pk"),
+    "treatments:plan_consent": (Kind.PLAN, "plan_pk"),
+    "treatments:plan_consent_signature": (Kind.PLAN, "plan_pk"),
 }
 READS = {"GET", "HEAD"}
 # Reads sent by POST so that what is searched for stays out of request lines.

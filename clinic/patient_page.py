@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from clinic.http import url_for_pk
 from clinic.roles import CLINICIAN, has_role, role_required
 from patients.access import PATIENT_ROLES, get_patient
+from treatments.selectors.consent import awaiting_plans, signed_consents
 from treatments.selectors.progress import concern_scores, plan_progress
 from treatments.selectors.sessions import patient_sessions, practitioner_names
 from treatments.selectors.waitlist import waiting_for_patient
@@ -29,6 +30,10 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         patient.pk, names=practitioner_names(), url=url_for_pk("treatments:session")
     )
     context["plan_progress"] = plan_progress(patient)
+    # Plans sent to the patient to sign online (never booked while they wait), and the consents
+    # signed online: staff see that and when; only clinicians open the text and the signature.
+    context["awaiting_plans"] = awaiting_plans(patient.pk)
+    context["signed_online"] = signed_consents(patient.pk)
     context["waitlist"] = waiting_for_patient(patient.pk)
     if has_role(request.user, CLINICIAN):
         today = timezone.localdate()

@@ -308,3 +308,8 @@ PORTAL_SESSION_SECONDS = env_int("PORTAL_SESSION_SECONDS", 1800)
 PORTAL_CANCEL_NOTICE_HOURS = env_int("PORTAL_CANCEL_NOTICE_HOURS", 24)
 # The day-of screening questions go to the patient this many hours before a session.
 PORTAL_PREVISIT_HOURS = env_int("PORTAL_PREVISIT_HOURS", 48)
+# The site's address for links in messages sent outside a request (send_previsit), e.g.
+# https://clinic.example.com; the command's --base-url wins.
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "")
+# A plan sent to the patient to sign comes with a sign-in link that works once for this long.
+PORTAL_INVITE_HOURS = env_int("PORTAL_INVITE_HOURS", 72)

@@ -135,6 +135,9 @@ class QuestionnaireForm(forms.Form):
             self.fields[f"details_{condition.slug}"] = forms.CharField(
                 required=False, max_length=300, label=details_question(condition)
             )
+        for name, field in self.fields.items():
+            if not name.startswith("yes_"):
+                field.widget.attrs.setdefault("class", "form-control")
 
     def question_rows(self):
         for condition in self.conditions:
@@ -161,6 +164,19 @@ class QuestionnaireForm(forms.Form):
             "other_allergies": data.get("other_allergies", ""),
             "anything_else": data.get("anything_else", ""),
         }
+
+
+def questionnaire_initial(answers):
+    """The form's initial values from answers given before (`QuestionnaireForm.answers`), so that a
+    patient changing answers still waiting for review starts from what they sent."""
+    initial = {key: answers.get(key, "") for key in ("medications", "other_allergies", "anything_else")}
+    conditions = answers.get("conditions") or {}
+    for slug, answer in conditions.items() if isinstance(conditions, dict) else ():
+        answer = answer if isinstance(answer, dict) else {}
+        initial[f"yes_{slug}"] = True
+        initial[f"date_{slug}"] = answer.get("date")
+        initial[f"details_{slug}"] = answer.get("details", "")
+    return initial
 
 
 class IntakeCodeForm(forms.Form):

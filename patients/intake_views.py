@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -68,6 +70,15 @@ def intake_done(request):
     return render(request, "patients/intake_done.html")
 
 
+def _read_at(value):
+    """When the answers on the review page were sent, as the page posts it; None if it does not."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if timezone.is_aware(moment) else None
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(CLINICIAN)
 def intake_review(request, pk, intake_pk):
@@ -87,9 +98,13 @@ def intake_review(request, pk, intake_pk):
                 by=request.user,
                 now=timezone.now(),
                 other_allergies=intake.answers.get("other_allergies", ""),
+                expected_submitted_at=_read_at(request.POST.get("submitted_at", "")),
             )
         except ValidationError as error:
             messages.error(request, error.messages[0])
+            if error.code == "changed":
+                # The patient's new answers, read afresh: the clinician's ticks were for the old ones.
+                return redirect("patients:intake_review", pk=patient.pk, intake_pk=intake.pk)
         else:
             messages.success(
                 request, f"Intake reviewed: {len(accepted)} entries added to the medical history."

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from clinic.roles import PATIENT
 from clinic.sms import send_sms
@@ -118,8 +119,11 @@ def portal_link_send(
         raise ValidationError(PORTAL_TOO_MANY_FOR_CONTACT, code="rate_limited")
     sent = 0
     for patient in _matching_patients(parsed):
-        # Silent: saying so would tell that these details belong to a patient.
-        recent = PortalLink.objects.filter(patient=patient, created_at__gt=now - timedelta(hours=1)).count()
+        # Silent: saying so would tell that these details belong to a patient. Links the clinic sent
+        # on its own (those with a next_path, e.g. the pre-visit questions) are not the patient's asking.
+        recent = PortalLink.objects.filter(
+            patient=patient, created_at__gt=now - timedelta(hours=1), next_path=""
+        ).count()
         if recent >= LINKS_PER_PATIENT_PER_HOUR:
             continue
         token = secrets.token_urlsafe(32)
@@ -139,6 +143,49 @@ def portal_link_send(
             continue
         sent += 1
     return sent
+
+
+PORTAL_PATH_PREFIX = "/portal/"
+
+
+def portal_next_path(path: str) -> str:
+    """`path` if it is a page of the portal on this site ("/portal/..."), else "": never another
+    host, a scheme, a protocol-relative "//host" or a backslash that a browser reads as one."""
+    if (
+        not path.startswith(PORTAL_PATH_PREFIX)
+        or "\\" in path
+        or any(ord(char) < 32 for char in path)
+        or not url_has_allowed_host_and_scheme(path, allowed_hosts=None)
+    ):
+        return ""
+    return path
+
+
+def portal_link_issue(
+    *, patient: Patient, channel: str, now: datetime, expires_at: datetime, next_path: str
+) -> str:
+    """A single-use sign-in link the clinic sends on its own (not asked for on /portal/), e.g. with
+    the pre-visit questions: it lands on `next_path` once the birth date is confirmed, and works
+    until `expires_at`. Returns the token, which only the message carries (the database keeps its
+    hash). No rate limit: the caller decides when to send."""
+    landing = portal_next_path(next_path)
+    if not landing:
+        raise ValueError(f"not a portal path: {next_path!r}")
+    token = secrets.token_urlsafe(32)
+    PortalLink.objects.create(
+        patient=patient,
+        token_hash=token_hash(token),
+        channel=channel,
+        created_at=now,
+        expires_at=expires_at,
+        next_path=landing,
+    )
+    return token
+
+
+def portal_link_withdraw(*, token: str) -> None:
+    """Delete a link that was issued but never delivered (nobody holds its token)."""
+    PortalLink.objects.filter(token_hash=token_hash(token), used_at__isnull=True).delete()
 
 
 def _deliver(link: PortalLink, patient: Patient, url: str) -> None:

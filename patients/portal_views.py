@@ -116,7 +116,7 @@ def portal_link(request: HttpRequest, token: str) -> HttpResponse:
     if token == CONFIRM:
         token = request.session.get(SESSION_TOKEN, "")
     try:
-        services.portal_link_check(token=token, now=now)
+        link = services.portal_link_check(token=token, now=now)
     except ValidationError as error:
         return _link_problem(request, error)
     if request.method == "GET" and request.path != reverse("portal:link", args=[CONFIRM]):
@@ -139,7 +139,9 @@ def portal_link(request: HttpRequest, token: str) -> HttpResponse:
             login(request, account.user, backend=BACKEND)
             # Shorter than a member of staff's: the patient's phone may be shared or lost.
             request.session.set_expiry(settings.PORTAL_SESSION_SECONDS)
-            return redirect("portal:home")
+            # A link the clinic sent with a page in mind (the pre-visit questions) lands there; only
+            # a portal path, never an address elsewhere.
+            return redirect(services.portal_next_path(link.next_path) or "portal:home")
     # A token posted to its own address stays there: the site-wide Referrer-Policy (same-origin)
     # keeps it from other sites; no-referrer would make browsers post `Origin: null`, which CSRF refuses.
     return render(request, "portal/link.html", {"form": form})

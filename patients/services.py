@@ -20,6 +20,10 @@ INTAKE_VALID_FOR = timedelta(hours=4)
 INTAKE_ALREADY_SUBMITTED = "This questionnaire has already been submitted."
 INTAKE_EXPIRED = "This questionnaire link has expired. Please ask the front desk for a new one."
 INTAKE_ALREADY_REVIEWED = "This intake has already been reviewed."
+INTAKE_CHANGED = (
+    "The patient changed these answers from the patient portal since you opened this page. "
+    "Please review them again."
+)
 PATIENT_ARCHIVED = "This patient is archived. Restore them before making changes."
 
 
@@ -155,14 +159,19 @@ def intake_submit(*, intake, answers, now):
 
 
 @transaction.atomic
-def intake_review(*, intake, accepted, by, now, other_allergies=None):
+def intake_review(*, intake, accepted, by, now, other_allergies=None, expected_submitted_at=None):
     """Turn the answers a clinician confirmed into dated history records, all or nothing.
 
     `accepted` is a list of dicts: condition (MedicalCondition), areas, since, until, notes.
+    `expected_submitted_at`: when the answers the clinician read were sent; a patient who replaced
+    them from the portal since then makes the review refused (code "changed"), never the new answers
+    confirmed unread.
     """
     intake = IntakeSubmission.objects.select_for_update().select_related("patient").get(pk=intake.pk)
     if intake.status == IntakeSubmission.Status.REVIEWED:
         raise ValidationError(INTAKE_ALREADY_REVIEWED)
+    if expected_submitted_at is not None and intake.submitted_at != expected_submitted_at:
+        raise ValidationError(INTAKE_CHANGED, code="changed")
     records = [
         condition_record_create(patient=intake.patient, by=by, source=ConditionRecord.Source.INTAKE, **entry)
         for entry in accepted

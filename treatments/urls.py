@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments.web import feeds, plan_views, record_views, schedule_views, waitlist_views
+from treatments.web import consent_views, feeds, plan_views, record_views, schedule_views, waitlist_views
 
 app_name = "treatments"
 
@@ -10,6 +10,12 @@ urlpatterns = [
     path("plans/<int:plan_pk>/", plan_views.plan_detail, name="plan_detail"),
     path("plans/<int:plan_pk>/close/", plan_views.plan_close, name="plan_close"),
     path("plans/<int:plan_pk>/book/", schedule_views.plan_book, name="plan_book"),
+    path("plans/<int:plan_pk>/consent/", consent_views.plan_consent, name="plan_consent"),
+    path(
+        "plans/<int:plan_pk>/consent/signature.png",
+        consent_views.plan_consent_signature,
+        name="plan_consent_signature",
+    ),
     path("schedule/", schedule_views.calendar_day, name="calendar_day"),
     path("schedule/week/", schedule_views.calendar_week, name="calendar_week"),
     path("schedule/book/", schedule_views.book_session, name="book_session"),

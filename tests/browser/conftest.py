@@ -59,3 +59,17 @@ def login(page):
         page.get_by_role("button", name="Log in").click()
 
     return do_login
+
+
+@pytest.fixture
+def screenshot():
+    """shot(page, "portal-01-sign-in"): a full-page PNG into $PORTAL_SCREENSHOTS when it is set (to
+    look at each step of a journey, as the closing notes describe them); nothing otherwise."""
+    folder = os.environ.get("PORTAL_SCREENSHOTS", "")
+
+    def shot(page, name):
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+            page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+    return shot

@@ -27,7 +27,7 @@ def _no_horizontal_scroll(page) -> bool:
 
 
 def test_a_patient_books_the_next_visit_inside_its_window_and_is_refused_outside_it(
-    browser, live_server, catalog, mailoutbox
+    browser, live_server, catalog, mailoutbox, screenshot
 ):
     cache.clear()
     patient = factories.PatientFactory(
@@ -62,9 +62,11 @@ def test_a_patient_books_the_next_visit_inside_its_window_and_is_refused_outside
     page.get_by_role("link", name="Book").click()
     expect(page.get_by_role("heading", name="Book visit 1")).to_be_visible()
     expect(page.get_by_test_id("visit-window")).to_have_text(f"Visit 1 can be booked on {_label(start)}.")
+    screenshot(page, "booking-01-visit-1-times")
     assert _no_horizontal_scroll(page)
     page.get_by_role("button", name="10:00").click()
     expect(page.get_by_role("status").first).to_contain_text(f"Visit 1 is booked: {_label(start)} at 10:00.")
+    screenshot(page, "booking-02-visit-1-booked")
     assert page.url.endswith("/portal/home/")
     session = Appointment.objects.get(planned_session__plan=plan, planned_session__visit=1)
     assert session.booked_by.portal_account.patient == patient and session.practitioner == practitioner
@@ -88,6 +90,7 @@ def test_a_patient_books_the_next_visit_inside_its_window_and_is_refused_outside
         f"{_label(outside)} is outside this visit's dates. {window}"
     )
     expect(page.get_by_role("button", name="10:00")).to_have_count(0)
+    screenshot(page, "booking-03-outside-window-refused")
     assert _no_horizontal_scroll(page)
 
     # The day picker only offers the window; a day inside it shows its free times.
@@ -97,8 +100,10 @@ def test_a_patient_books_the_next_visit_inside_its_window_and_is_refused_outside
     day.fill(inside.isoformat())
     page.get_by_role("button", name="Show times").click()
     expect(page.get_by_role("heading", name=re.compile("Free times on"))).to_be_visible()
+    screenshot(page, "booking-04-visit-2-inside-window")
     page.get_by_role("button", name="11:00").click()
     expect(page.get_by_role("status").first).to_contain_text(f"Visit 2 is booked: {_label(inside)} at 11:00.")
+    screenshot(page, "booking-05-visit-2-booked")
     assert Appointment.objects.filter(planned_session__plan=plan).count() == 2
     assert not errors, errors
     context.close()

@@ -22,7 +22,7 @@ def _no_horizontal_scroll(page) -> bool:
 
 
 def test_a_patient_signs_in_by_link_reads_the_plan_and_cannot_open_another_session(
-    browser, live_server, catalog, mailoutbox
+    browser, live_server, catalog, mailoutbox, screenshot
 ):
     cache.clear()
     Treatment.objects.filter(slug="mn").update(
@@ -61,10 +61,12 @@ def test_a_patient_signs_in_by_link_reads_the_plan_and_cannot_open_another_sessi
     )
 
     page.goto("/portal/")
+    screenshot(page, "portal-01-sign-in")
     assert _no_horizontal_scroll(page)
     page.get_by_label("Your e-mail address or mobile phone number").fill("lucia.ferreira@example.com")
     page.get_by_role("button", name="Send me a sign-in link").click()
     expect(page.get_by_test_id("portal-sent")).to_contain_text("If these details match a patient")
+    screenshot(page, "portal-02-link-sent")
 
     assert len(mailoutbox) == 1
     path = re.search(r"/portal/link/[A-Za-z0-9_\-]+/", mailoutbox[0].body).group(0)
@@ -72,6 +74,7 @@ def test_a_patient_signs_in_by_link_reads_the_plan_and_cannot_open_another_sessi
     page.get_by_label("Your date of birth").fill("1992-03-15")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("That birth date does not match our records")).to_be_visible()
+    screenshot(page, "portal-03-wrong-birth-date")
     page.get_by_label("Your date of birth").fill("1992-03-14")
     page.get_by_role("button", name="Continue").click()
 
@@ -85,6 +88,7 @@ def test_a_patient_signs_in_by_link_reads_the_plan_and_cannot_open_another_sessi
     expect(card).to_contain_text("Use a gentle cleanser")
     expect(page.get_by_role("region", name="Your next sessions")).to_contain_text("Harbour Street")
     expect(page.get_by_role("button", name="Print")).to_be_visible()
+    screenshot(page, "portal-04-home-plan")
     assert _no_horizontal_scroll(page)
     page.set_viewport_size({"width": 375, "height": 812})
     assert _no_horizontal_scroll(page)
@@ -93,11 +97,13 @@ def test_a_patient_signs_in_by_link_reads_the_plan_and_cannot_open_another_sessi
     page.get_by_role("region", name="Your next sessions").get_by_role("link").first.click()
     expect(page.get_by_role("heading", name=treatment_name)).to_be_visible()
     expect(page.get_by_text("10:00")).to_be_visible()
+    screenshot(page, "portal-05-session")
     assert _no_horizontal_scroll(page)
 
     response = page.goto(f"/portal/sessions/{other.pk}/")
     assert response.status == 404
     expect(page.locator("body")).not_to_contain_text(other.patient.first_name)
+    screenshot(page, "portal-06-other-session-404")
 
     page.goto("/portal/home/")
     page.get_by_role("button", name="Sign out").click()

@@ -42,8 +42,9 @@ class PortalTreatment:
 class PortalPlan:
     pk: int
     version: int
-    accepted_on: date
+    accepted_on: date  # for a plan waiting for the patient's consent: the day it was sent
     treatments: tuple[PortalTreatment, ...]
+    status: str = Plan.Status.ACCEPTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +98,28 @@ def _typical_intervals(chosen: object) -> dict[str, int]:
     return intervals
 
 
+PLAN_FIELDS = ("pk", "version", "accepted_at", "chosen", "status")
+
+
 def portal_plans(patient_id: int) -> list[PortalPlan]:
     """The patient's accepted plans, newest first, each treatment with its visits: four queries."""
     plans = list(
         Plan.objects.filter(patient_id=patient_id, status=Plan.Status.ACCEPTED)
         .order_by("-accepted_at")
-        .values_list("pk", "version", "accepted_at", "chosen")
+        .values_list(*PLAN_FIELDS)
     )
+    return _portal_plans(plans)
+
+
+def portal_plan(patient_id: int, pk: int) -> PortalPlan | None:
+    """One of the patient's own plans in plain words, whatever its status (the consent page shows a
+    plan waiting for the patient's consent), or None for another patient's: four queries."""
+    plans = list(Plan.objects.filter(pk=pk, patient_id=patient_id).values_list(*PLAN_FIELDS))
+    found = _portal_plans(plans)
+    return found[0] if found else None
+
+
+def _portal_plans(plans: list[tuple]) -> list[PortalPlan]:
     if not plans:
         return []
     rows = list(
@@ -142,10 +158,15 @@ def portal_plans(patient_id: int) -> list[PortalPlan]:
     for row in rows:
         by_plan[row[1]].setdefault(row[2], []).append(row)
     result = []
-    for pk, version, accepted_at, chosen in plans:
+    for pk, version, accepted_at, chosen, status in plans:
         intervals = _typical_intervals(chosen)
-        # The plan's next visit to book: its first planned session with no active session.
-        to_book = next((row[0] for row in rows if row[1] == pk and row[0] not in booked), None)
+        # The plan's next visit to book: its first planned session with no active session. Only an
+        # accepted plan is booked: one waiting for the patient's consent is not yet.
+        to_book = (
+            next((row[0] for row in rows if row[1] == pk and row[0] not in booked), None)
+            if status == Plan.Status.ACCEPTED
+            else None
+        )
         treatments = []
         for series in by_plan[pk].values():
             _, _, _, slug, name, pre_care, aftercare, *_ = series[0]
@@ -176,6 +197,7 @@ def portal_plans(patient_id: int) -> list[PortalPlan]:
                 version=version,
                 accepted_on=timezone.localtime(accepted_at).date(),
                 treatments=tuple(treatments),
+                status=status,
             )
         )
     return result

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from treatments.models import Appointment, AppointmentDevice, Location, Practitioner
 from treatments.selectors.availability import day_bounds
+from treatments.selectors.previsit import needs_call
 
 SHOWN = 50
 LINE_FIELDS = (
@@ -22,6 +23,7 @@ LINE_FIELDS = (
     "practitioner_id",
     "status",
     "plan_id",
+    "needs_call",  # annotated (previsit.needs_call): a subquery, not a query per row
 )
 
 
@@ -41,6 +43,8 @@ class SessionLine:
     status_label: str
     plan_id: int | None
     url: str
+    # The patient's pre-visit answers stop the session: the desk calls them (no reason shown).
+    needs_call: bool = False
 
 
 def practitioner_names() -> dict[int, str]:
@@ -55,9 +59,8 @@ def session_lines(
     (practitioner_names()); `url` gives a session's page."""
     labels = dict(Appointment.Status.choices)
     lines = []
-    for pk, starts, first_name, last_name, treatment, practitioner, status, plan in sessions.values_list(
-        *LINE_FIELDS
-    ):
+    rows = sessions.annotate(needs_call=needs_call()).values_list(*LINE_FIELDS)
+    for pk, starts, first_name, last_name, treatment, practitioner, status, plan, call in rows:
         local = timezone.localtime(starts)
         lines.append(
             SessionLine(
@@ -73,6 +76,7 @@ def session_lines(
                 status_label=labels[status],
                 plan_id=plan,
                 url=url(pk),
+                needs_call=call,
             )
         )
     return lines

@@ -63,6 +63,9 @@ CANNOT_MOVE = "A {status} session cannot be moved."
 CANCEL_REASON_NEEDED = "Say why the session is cancelled."
 STALE_PROPOSAL = "{label}: the proposal names a practitioner or room that no longer exists."
 CALENDAR_BUSY = "The calendar is busy, try again."
+PLAN_AWAITS_CONSENT = (
+    "This plan waits for the patient's consent: its sessions can be booked once they have signed it."
+)
 ALREADY_BOOKED = "Already booked at that time: {treatment} on {when:%a %b %d at %H:%M} with {practitioner}."
 STALE_SESSION = "The session changed since you read it: {changes}."
 NO_SLOT_FOR_VISIT = (
@@ -335,6 +338,12 @@ def _same_booking(request: BookingRequest) -> Appointment | None:
     )
 
 
+def _awaits_consent(plan: Plan) -> bool:
+    # Read afresh: the caller's plan may be older than the patient's signature (or its replacement).
+    status = Plan.objects.filter(pk=plan.pk).values_list("status", flat=True).first()
+    return status == Plan.Status.AWAITING_CONSENT
+
+
 def _check_version(appointment: Appointment, expected_version: str | None) -> None:
     if expected_version is not None and session_version(appointment) != expected_version:
         raise StaleSession(appointment, changes_since(appointment, expected_version))
@@ -344,6 +353,8 @@ def _check_version(appointment: Appointment, expected_version: str | None) -> No
 @transaction.atomic
 def session_book(*, request: BookingRequest, by: User) -> Appointment:
     """Book one session; raises ValidationError (field errors), Conflict or AlreadyBooked."""
+    if request.plan is not None and _awaits_consent(request.plan):
+        raise ValidationError(PLAN_AWAITS_CONSENT)
     try:
         placement = _judge(request, by=by)
     except (ValidationError, Conflict) as refusal:

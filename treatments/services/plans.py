@@ -11,7 +11,7 @@ from patients.models import BodyArea, ConsentForm, MedicalCondition, Patient, Pa
 from treatments.engine.plan_choices import ItemChoice, chosen_plan
 from treatments.engine.plan_results import Suggestion
 from treatments.engine.profile_validation import Profile
-from treatments.models import Clearance, Plan, PlannedSession, Treatment
+from treatments.models import Clearance, Plan, PlanConsent, PlannedSession, Treatment
 from treatments.selectors.plan_suggestions import CurrentCatalog
 
 CONSENT_MISSING = "Record the signed consent “{title}” before accepting a plan with {treatment}."
@@ -54,14 +54,21 @@ def missing_consents(
     plan_id: int | None = None,
 ) -> list[str]:
     """Messages for each chosen treatment whose consent form the patient has not signed.
-    `plan_id`: the plan version whose electronic consent also counts (None: paper ones only)."""
+
+    A paper consent (PatientConsent, not withdrawn) of the form's active version counts for every
+    plan. `plan_id`: the plan version whose electronic consent (PlanConsent) also counts, for the
+    forms it holds at their active version (None: paper ones only). A new plan version has no
+    electronic consent of its own, so it asks again."""
     by_slug = {t["slug"]: t for t in catalog_data["treatments"]}
     signed = set(
         PatientConsent.objects.filter(
             patient=patient, withdrawn_on__isnull=True, form__active=True
         ).values_list("form__slug", flat=True)
     )
-    titles = dict(ConsentForm.objects.filter(active=True).values_list("slug", "title"))
+    active = list(ConsentForm.objects.filter(active=True).values_list("slug", "version", "title"))
+    titles = {slug: title for slug, _, title in active}
+    if plan_id is not None:
+        signed |= signed_online(plan_id=plan_id, patient=patient, active={(s, v) for s, v, _ in active})
     problems = []
     for slug in sorted(treatments):
         form_slug = by_slug.get(slug, {}).get("consent_form")
@@ -73,6 +80,20 @@ def missing_consents(
         else:
             problems.append(CONSENT_MISSING.format(title=titles[form_slug], treatment=name))
     return problems
+
+
+def signed_online(*, plan_id: int, patient: Patient, active: Collection[tuple[str, str]]) -> set[str]:
+    """The consent form slugs the patient signed online for this plan version, at a version that is
+    still the active one (a form revised since asks again, as a paper consent of an old version does)."""
+    consent = PlanConsent.objects.filter(plan_id=plan_id, patient=patient).values_list(
+        "form_versions", flat=True
+    )
+    forms = consent.first() or []
+    return {
+        form["slug"]
+        for form in forms
+        if isinstance(form, dict) and (form.get("slug"), str(form.get("version"))) in active
+    }
 
 
 def _plan_changed(current: Plan | None) -> str:
@@ -94,20 +115,27 @@ def plan_accept(
     catalog: CurrentCatalog,
     replaces: int | None,
     by: User,
+    awaiting_consent: bool = False,
 ) -> Plan:
     """Store an accepted plan and its planned sessions; it replaces the patient's current plan.
 
     `choices` has one choice per item of `suggestion`, each already passed by check_choice.
     `replaces` is the accepted plan the clinician saw when choosing (None: none): if another
     was accepted since, nothing is stored and the refusal says which, by whom and when.
+
+    `awaiting_consent`: the plan is sent to the patient to sign its consent online instead
+    (status AWAITING_CONSENT, treatments.services.consent accepts it once signed). It needs no
+    consent on file yet, is never booked while it waits, and leaves the current accepted plan as it
+    is. Either way, a plan still waiting for the patient's consent is replaced by the new one.
     """
     chosen = chosen_plan(suggestion, choices, catalog.engine)
     treatments = chosen.treatments
     if not treatments:
         raise ValidationError(NOTHING_CHOSEN)
-    problems = missing_consents(patient=patient, treatments=treatments, catalog_data=catalog.data)
-    if problems:
-        raise ValidationError(problems)
+    if not awaiting_consent:
+        problems = missing_consents(patient=patient, treatments=treatments, catalog_data=catalog.data)
+        if problems:
+            raise ValidationError(problems)
     # Lock the patient row so two clinicians accepting at once cannot both become "current".
     Patient.objects.select_for_update().get(pk=patient.pk)
     current = (
@@ -117,13 +145,17 @@ def plan_accept(
     )
     if (current.pk if current else None) != replaces:
         raise ValidationError(_plan_changed(current))
+    waiting = list(
+        Plan.objects.filter(patient=patient, status=Plan.Status.AWAITING_CONSENT).order_by("-version")
+    )
     last_version = (
         Plan.objects.filter(patient=patient).order_by("-version").values_list("version", flat=True).first()
     )
     plan = Plan(
         patient=patient,
         version=(last_version or 0) + 1,
-        previous=current,
+        previous=_previous(current, waiting),
+        status=Plan.Status.AWAITING_CONSENT if awaiting_consent else Plan.Status.ACCEPTED,
         today=today,
         profile=profile,
         suggestion=suggestion.to_json(),
@@ -132,9 +164,10 @@ def plan_accept(
         catalog_rules=rules_for_plan(catalog.data, profile, treatments),
         accepted_by=by,
     )
-    if current is not None:
-        current.status = Plan.Status.SUPERSEDED
-        current.save(update_fields=["status"])
+    replaced = [*waiting, *([current] if current is not None and not awaiting_consent else [])]
+    for old in replaced:
+        old.status = Plan.Status.SUPERSEDED
+        old.save(update_fields=["status"])
     plan.full_clean(exclude=["previous"])
     plan.save()
     treatment_ids = dict(Treatment.objects.filter(slug__in=treatments).values_list("slug", "id"))
@@ -151,6 +184,15 @@ def plan_accept(
             )
             planned.areas.set([area_ids[slug] for slug in procedure.areas])
     return plan
+
+
+def _previous(current: Plan | None, waiting: Sequence[Plan]) -> Plan | None:
+    """The version a new plan follows: the newest of the accepted plan and those waiting for the
+    patient's consent (each version has one next version)."""
+    newest = max([*waiting, *([current] if current else [])], key=lambda p: p.version, default=None)
+    if newest is not None and Plan.objects.filter(previous=newest).exists():
+        return None  # followed already (an older awaiting version was sent from it): no link
+    return newest
 
 
 @transaction.atomic

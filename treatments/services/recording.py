@@ -24,7 +24,7 @@ from treatments.engine.screening import Finding
 from treatments.models import Addendum, Appointment, OutcomeScore, SessionPhoto, SessionRecord
 from treatments.selectors.session_context import SessionContext, session_day
 from treatments.selectors.session_versions import record_last_change, record_version
-from treatments.services import booking
+from treatments.services import booking, previsit
 from treatments.services.photos import photo_without_metadata
 from treatments.services.plans import missing_consents
 
@@ -152,6 +152,8 @@ def session_screen(
     record.stop_reasons = [reason.to_json() for reason in outcome.reasons]
     record.updated_by = by
     record.save()
+    # The patient's pre-visit answers, if any, were gone through with them on this form.
+    previsit.previsit_confirm(appointment=locked, by=by, now=record.screened_at)
     if record.stopped:
         booking.session_status_change(
             appointment=locked, status=Appointment.Status.CANCELLED, by=by, reason=STOPPED_REASON

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -9,11 +10,25 @@ from clinic.roles import CLINICIAN, has_role, role_required
 from patients.access import PATIENT_ROLES, get_patient
 from patients.models import MedicalCondition
 from treatments.engine.plan_choices import PlanChoices
-from treatments.models import Plan, Treatment
+from treatments.models import Plan, PlanConsent, Treatment
 from treatments.selectors.plan_suggestions import current_catalog, suggest_for_patient
-from treatments.services import plans
+from treatments.services import consent, plans
 from treatments.web.plan_forms import PlanChoiceFormSet
 
+# The plan builder's second button: store the plan to wait for the patient's consent online.
+SEND_FIELD = "send_for_consent"
+SENT = (
+    "Plan version {version} was sent to the patient to sign: they got a sign-in link to read it and "
+    "sign its consent in the patient portal. It can be booked once they have signed."
+)
+INVITE_NOT_DELIVERED = (
+    "The message with the link could not be sent. The plan still waits: the patient can sign in at "
+    "the patient portal's page with their e-mail address or phone number."
+)
+NO_CONTACT = (
+    "The patient has no e-mail address or phone number on file, so they cannot sign in to the "
+    "patient portal. Add one, or record their signed consent on paper and accept the plan."
+)
 CATALOG_CHANGED = (
     "The catalog or the patient's record changed since this page was opened: review the updated suggestion."
 )
@@ -51,6 +66,11 @@ def _render_builder(request, patient, found, catalog, *, formset=None, status=20
         "current_plan": Plan.objects.filter(patient=patient, status=Plan.Status.ACCEPTED)
         .defer(*Plan.RECORD_FIELDS)
         .first(),
+        "awaiting_plan": Plan.objects.filter(patient=patient, status=Plan.Status.AWAITING_CONSENT)
+        .defer(*Plan.RECORD_FIELDS)
+        .order_by("-version")
+        .first(),
+        "can_send": bool(patient.email or patient.phone),
     }
     return render(request, "treatments/plan_builder.html", context, status=status)
 
@@ -70,6 +90,10 @@ def plan_builder(request, pk):
         return _render_builder(request, patient, found, catalog)
     if not formset.is_valid():
         return _render_builder(request, patient, found, catalog, formset=formset, status=400)
+    send = request.POST.get(SEND_FIELD) == "1"
+    if send and not (patient.email or patient.phone):
+        messages.error(request, NO_CONTACT)
+        return _render_builder(request, patient, found, catalog, formset=formset)
     try:
         accepted = plans.plan_accept(
             patient=patient,
@@ -80,12 +104,23 @@ def plan_builder(request, pk):
             catalog=catalog,
             replaces=_replaces(request.POST.get("replaces", "")),
             by=request.user,
+            awaiting_consent=send,
         )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
         return _render_builder(request, patient, found, catalog, formset=formset)
-    messages.success(request, f"Plan version {accepted.version} accepted.")
+    if send:
+        delivered = consent.plan_consent_invite(
+            plan=accepted,
+            now=timezone.now(),
+            link_url=lambda token: request.build_absolute_uri(reverse("portal:link", args=[token])),
+        )
+        messages.success(request, SENT.format(version=accepted.version))
+        if not delivered:
+            messages.warning(request, INVITE_NOT_DELIVERED)
+    else:
+        messages.success(request, f"Plan version {accepted.version} accepted.")
     return redirect("treatments:plan_detail", plan_pk=accepted.pk)
 
 
@@ -123,7 +158,14 @@ def plan_detail(request, plan_pk):
     plan = _get_plan(request, plan_pk)
     planned = plan.planned_sessions.select_related("treatment").prefetch_related("areas")
     clinical = sees_clinical_detail(request.user)
-    context = {"plan": plan, "patient": plan.patient, "planned": planned, "clinical": clinical}
+    context = {
+        "plan": plan,
+        "patient": plan.patient,
+        "planned": planned,
+        "clinical": clinical,
+        # Front desk: that and when the patient signed online, never the text or the signature.
+        "signed_online": PlanConsent.objects.filter(plan=plan).values_list("signed_at", flat=True).first(),
+    }
     if clinical:
         catalog = current_catalog()
         context.update(

@@ -91,7 +91,9 @@ def _safe_range_hint(bounds, unit):
 
 
 class ScreeningForm(forms.Form):
-    """One yes/no per catalog question (none pre-answered), the fixed items, and one per precaution."""
+    """One yes/no per catalog question, the fixed items, and one per precaution. No question is
+    pre-answered, except with the patient's pre-visit answers (`patient_answers`, {condition slug:
+    yes}), which the clinician confirms with the patient before recording."""
 
     consent_confirmed = forms.BooleanField(
         label="The signed consent for this treatment is on file", required=False
@@ -108,10 +110,13 @@ class ScreeningForm(forms.Form):
         help_text="Leave empty if none. Record any that matter as history too.",
     )
 
-    def __init__(self, *args, questions, precautions=(), **kwargs):
+    def __init__(
+        self, *args, questions, precautions=(), patient_answers=None, patient_medications="", **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.questions = questions
         self.precautions = precautions
+        self.prefilled = bool(patient_answers)
         answer = forms.RadioSelect(attrs={"class": "form-check-input"})
         for question in questions:
             self.fields[f"q_{question['condition']}"] = forms.ChoiceField(
@@ -122,6 +127,13 @@ class ScreeningForm(forms.Form):
                 label=f"Precaution followed? {flag['text']}", choices=YES_NO, widget=answer
             )
         self.question_names = [name for name in self.fields if name.startswith(("q_", "p_"))]
+        if patient_answers:
+            for question in questions:
+                slug = question["condition"]
+                if slug in patient_answers:
+                    self.initial[f"q_{slug}"] = "yes" if patient_answers[slug] else "no"
+            if patient_medications:
+                self.initial["new_medications"] = patient_medications
 
     def answers(self):
         return {q["condition"]: self.cleaned_data[f"q_{q['condition']}"] == "yes" for q in self.questions}

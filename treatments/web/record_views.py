@@ -15,12 +15,12 @@ from clinic.http import requested_day
 from clinic.roles import CLINICIAN, role_required
 from patients.access import get_patient
 from patients.models import Concern, Patient
-from treatments.models import Appointment, Plan, Practitioner, SessionPhoto, SessionRecord
+from treatments.models import Appointment, Plan, Practitioner, PreVisitCheck, SessionPhoto, SessionRecord
 from treatments.selectors.availability import day_bounds
 from treatments.selectors.consent import consent_for_session
 from treatments.selectors.patient_profile import profile_for_patient, profiled
 from treatments.selectors.plan_suggestions import current_catalog
-from treatments.selectors.previsit import previsit_for_session
+from treatments.selectors.previsit import my_day_summary, previsit_for_session
 from treatments.selectors.session_context import day_verdict, session_alerts, session_context
 from treatments.selectors.session_versions import procedure_changes_since
 from treatments.services import recording
@@ -68,7 +68,8 @@ def my_day(request):
         start, end = day_bounds(day, day)
         sessions = list(
             Appointment.objects.filter(practitioner=practitioner, starts_at__gte=start, starts_at__lt=end)
-            .select_related("treatment", "room", "record")
+            # The pre-visit answers joined in: the whole day in the same query.
+            .select_related("treatment", "room", "record", "previsit")
             .prefetch_related("areas")
             .order_by("starts_at")
         )
@@ -81,6 +82,11 @@ def my_day(request):
             session.alerts = session_alerts(
                 appointment=session, catalog=catalog, profile=profile, verdict=verdict
             )
+            try:
+                check = session.previsit
+            except PreVisitCheck.DoesNotExist:
+                check = None
+            session.previsit_summary = my_day_summary(check)
     return render(
         request,
         "treatments/records/my_day.html",
@@ -151,7 +157,9 @@ def _render(request, session, *, judged=None, status=200, **forms):
         "plan_consent": consent_for_session(session),
     }
     if not screened and session.status in Appointment.OPEN:
-        context["screening_form"] = forms.get("screening_form") or _screening_form(judged)
+        context["screening_form"] = forms.get("screening_form") or _screening_form(
+            judged, previsit=context["previsit"]
+        )
         context["consent_problems"] = recording.consent_problems(appointment=session, context=judged)
     if context["can_edit"]:
         context["procedure_form"] = forms.get("procedure_form") or _procedure_form(session, record, judged)
@@ -173,8 +181,17 @@ def _render(request, session, *, judged=None, status=200, **forms):
     return render(request, "treatments/records/record.html", context, status=status)
 
 
-def _screening_form(judged, data=None):
-    return ScreeningForm(data, questions=judged.checklist, precautions=judged.precautions)
+def _screening_form(judged, data=None, *, previsit=None):
+    """The screening's questions; before they are asked, filled in with the patient's pre-visit
+    answers (previsit_for_session), which the clinician confirms with the patient one by one."""
+    answered = previsit if previsit and previsit["answered"] and not previsit["confirmed_at"] else None
+    return ScreeningForm(
+        data,
+        questions=judged.checklist,
+        precautions=judged.precautions,
+        patient_answers=answered["answers"] if answered else None,
+        patient_medications=answered["new_medications"] if answered else "",
+    )
 
 
 def _shown_values(judged, record):

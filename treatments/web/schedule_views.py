@@ -33,6 +33,7 @@ from treatments.models import (
     WorkingHours,
 )
 from treatments.selectors.availability import SlotFinder, clinic_zone, day_bounds
+from treatments.selectors.previsit import needs_call
 from treatments.selectors.sessions import SessionLine, calendar_lines, practitioner_names
 from treatments.selectors.waitlist import FreedSlot, offers_for
 from treatments.services import booking
@@ -70,6 +71,7 @@ def _sessions(location, first_day, last_day):
         Appointment.objects.filter(location=location)
         .between(start, end)
         .with_calendar_joins()
+        .annotate(needs_call=needs_call())
         .order_by("starts_at", "id")
     )
 
@@ -218,7 +220,9 @@ def calendar_week(request):
 
 
 def _get_session(request, pk):
-    session = get_object_or_404(Appointment.objects.with_panel_joins(), pk=pk)
+    session = get_object_or_404(
+        Appointment.objects.with_panel_joins().annotate(needs_call=needs_call()), pk=pk
+    )
     get_patient(request, session.patient_id)
     return session
 
@@ -274,6 +278,8 @@ def _render_session(
     is_clinician = has_role(request.user, CLINICIAN)
     context = {
         "session": session,
+        # The patient's pre-visit answers stop it: call them. Never the reason (clinicians only).
+        "needs_call": getattr(session, "needs_call", False),
         "actions": _actions(session, request.user, now),
         "movable": session.can_move,
         "cancellable": session.transition_problem(
@@ -320,7 +326,7 @@ def _done(request, session, message, freed=None):
 
 def _as_it_is_now(session):
     """The session re-read after a refused change: another desk may have changed it meanwhile."""
-    return Appointment.objects.with_panel_joins().get(pk=session.pk)
+    return Appointment.objects.with_panel_joins().annotate(needs_call=needs_call()).get(pk=session.pk)
 
 
 def _free_times_after(session, conflict, practitioner=None):
@@ -461,7 +467,9 @@ def _get_booking_patient(request):
     planned = None
     if source.get("planned_session", "").isdigit():
         planned = get_object_or_404(
-            PlannedSession.objects.select_related("plan", "treatment"),
+            PlannedSession.objects.select_related("plan", "treatment").exclude(
+                plan__status=Plan.Status.AWAITING_CONSENT
+            ),
             pk=source["planned_session"],
             plan__patient=patient,
         )
