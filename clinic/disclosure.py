@@ -5,6 +5,9 @@ booking is not possible and that a clinician must review it, never which conditi
 and never a clinician's free text about a plan.
 """
 
+from collections.abc import Collection
+
+from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 
@@ -34,3 +37,21 @@ def disclosed_refusal(error: ValidationError, user: AbstractBaseUser | Anonymous
     if hasattr(error, "error_dict"):
         return ValidationError({field: _disclosed(items) for field, items in error.error_dict.items()})
     return ValidationError(_disclosed(list(error.error_list)))
+
+
+def refusal_on_form(
+    form: forms.BaseForm,
+    error: ValidationError,
+    user: AbstractBaseUser | AnonymousUser,
+    *,
+    not_on: Collection[str] = (),
+) -> None:
+    """Put a service's refusal on the form where the user acted, as this user may read it: each
+    problem under its field when the form has that field and it is not in `not_on` (e.g. a time
+    picked from a list rather than typed), the rest at the top of the form."""
+    error = disclosed_refusal(error, user)
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, problems in error.message_dict.items():
+        form.add_error(field if field in form.fields and field not in not_on else None, problems)

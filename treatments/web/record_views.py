@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from clinic.disclosure import refusal_on_form
 from clinic.http import requested_day
 from clinic.roles import CLINICIAN, role_required
 from patients.access import get_patient
@@ -227,10 +228,7 @@ def _locked(request, session, judged=None):
 def _refused(request, session, error, form=None, form_name=None, judged=None):
     """Put a service's ValidationError on the form (or as a message) and show the page again."""
     if form is not None and hasattr(error, "error_dict"):
-        for field, problems in error.message_dict.items():
-            target = field if field in form.fields else None
-            for problem in problems:
-                form.add_error(target, problem)
+        refusal_on_form(form, error, request.user)
     else:
         for problem in error.messages:
             messages.error(request, problem)

@@ -114,11 +114,6 @@ class BookForm(SlotSearchForm):
             override_reason=data["override_reason"],
         )
 
-    def add_booking_errors(self, error: ValidationError) -> None:
-        # The time was chosen from the list, not typed: its problems are the whole booking's.
-        for field, errors in error.message_dict.items():
-            self.add_error(field if field in self.fields and field != "start" else None, errors)
-
 
 def local_moment(day, at):
     """An aware datetime for a wall-clock time on a day in the clinic's zone."""
@@ -144,17 +139,9 @@ class MoveForm(forms.Form):
     def start(self):
         return local_moment(self.cleaned_data["day"], self.cleaned_data["time"])
 
-    def add_booking_errors(self, error: ValidationError) -> None:
-        for field, errors in error.message_dict.items():
-            self.add_error(field if field in self.fields else None, errors)
-
 
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=500, label="Reason for cancelling")
-
-    def add_booking_errors(self, error: ValidationError) -> None:
-        for field, errors in error.message_dict.items():
-            self.add_error(field if field in self.fields else None, errors)
 
 
 def today():

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.disclosure import disclosed_refusal
+from clinic.disclosure import disclosed_refusal, refusal_on_form
 from clinic.http import requested_day, safe_next, url_for_pk
 from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 from patients.access import get_patient
@@ -380,7 +380,7 @@ def session_cancel(request, pk):
         try:
             booking.session_cancel(appointment=session, reason=form.cleaned_data["reason"], by=request.user)
         except ValidationError as error:
-            form.add_booking_errors(disclosed_refusal(error, request.user))
+            refusal_on_form(form, error, request.user)
         except booking.CalendarBusy as busy:
             form.add_error(None, busy.detail)
             status = 409
@@ -412,7 +412,7 @@ def session_move(request, pk):
                 by=request.user,
             )
         except ValidationError as error:
-            form.add_booking_errors(disclosed_refusal(error, request.user))
+            refusal_on_form(form, error, request.user)
         except booking.CalendarBusy as busy:
             form.add_error(None, busy.detail)
             status = 409
@@ -615,7 +615,8 @@ def book_session(request):
                 request=form.booking_request(patient=patient, planned=planned), by=request.user
             )
         except ValidationError as error:
-            form.add_booking_errors(disclosed_refusal(error, request.user))
+            # The time was chosen from the list, not typed: its problems are the whole booking's.
+            refusal_on_form(form, error, request.user, not_on=("start",))
             if "start" in getattr(error, "error_dict", {}):  # the time itself: offer others
                 next_free = _next_free(typed, patient, from_the_time=False)
         except (booking.AlreadyBooked, booking.CalendarBusy) as refusal:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.disclosure import CLINICAL, disclosed_refusal, sees_clinical_detail
+from clinic.disclosure import CLINICAL, disclosed_refusal, refusal_on_form, sees_clinical_detail
 from clinic.http import safe_next
 from clinic.roles import CLINICIAN, FRONT_DESK, role_required
 from patients.access import get_patient
@@ -82,14 +82,7 @@ def _add_errors(
                     form.add_error("add_anyway", item.message)
         if not error.error_dict:
             return warnings
-    error = disclosed_refusal(error, user)
-    if hasattr(error, "error_dict"):
-        for field, problems in error.message_dict.items():
-            for problem in problems:
-                form.add_error(field if field in form.fields else None, problem)
-    else:
-        for problem in error.messages:
-            form.add_error(None, problem)
+    refusal_on_form(form, error, user)
     return warnings
 
 
