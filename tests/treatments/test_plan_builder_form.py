@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from patients.models import ConsentForm, PatientConsent
-from tests.factories import ConcernFactory, PatientFactory
+from tests.factories import ConcernFactory, ConditionRecordFactory, PatientFactory, condition
 from treatments.engine.plan_choices import PlanChoices
 from treatments.engine.plan_results import Suggestion
 from treatments.models import Plan
@@ -145,3 +145,31 @@ def test_a_revision_made_from_the_current_plan_replaces_it(clinician_client, pat
     revise = clinician_client.get(_url(patient))
     assert clinician_client.post(_url(patient), _as_shown(revise)).status_code == 302
     assert sorted(Plan.objects.values_list("version", "status")) == [(1, "superseded"), (2, "accepted")]
+
+
+def _untouched(response):
+    """The page posted as the browser sends it when the clinician changes nothing: the selected
+    option and the shown values, no acknowledgement ticked."""
+    data = _as_shown(response)
+    return {name: value for name, value in data.items() if not name.endswith("-acknowledged")}
+
+
+def test_the_suggestion_accepted_untouched_is_stored(clinician_client, patient):
+    page = clinician_client.get(_url(patient))
+    assert not any(form.shown_option.flags for form in page.context["formset"])  # nothing to confirm
+    response = clinician_client.post(_url(patient), _untouched(page))
+    assert response.status_code == 302
+    assert Plan.objects.filter(patient=patient).count() == 1
+
+
+def test_an_untouched_option_with_precautions_asks_to_confirm_them_not_to_choose_a_treatment(
+    clinician_client, patient
+):
+    ConditionRecordFactory(patient=patient, condition=condition("herpes_simplex_history"))
+    page = clinician_client.get(_url(patient))
+    assert any(form.shown_option.flags for form in page.context["formset"])
+    response = clinician_client.post(_url(patient), _untouched(page))
+    body = response.content.decode()
+    assert response.status_code == 400 and not Plan.objects.exists()
+    assert "Confirm you have read the precautions for" in body
+    assert NOTHING_CHOSEN not in body

@@ -198,7 +198,9 @@ class BasePlanChoiceFormSet(forms.BaseFormSet):
     def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
         kwargs = super().get_form_kwargs(index)
         if index is not None:
-            kwargs.update(item=self.suggestion.items[index], cleared=self.cleared)
+            # Every item is a choice to judge, also when left as shown: Django would otherwise treat
+            # an unchanged form beyond INITIAL_FORMS as an empty extra one and skip it.
+            kwargs.update(item=self.suggestion.items[index], cleared=self.cleared, empty_permitted=False)
         return kwargs
 
     @property
