@@ -1,9 +1,12 @@
 """The clinic's roles: Django groups, what each may do, and the checks views use."""
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
 CLINICIAN = "clinician"
 FRONT_DESK = "front_desk"
@@ -12,6 +15,8 @@ ROLES = (CLINICIAN, FRONT_DESK, CLINIC_ADMIN)
 # A patient signed in to the portal (patients.models.PortalAccount): deliberately not in ROLES, so
 # every staff view, the dashboard and the API refuse it as they refuse an account without a role.
 PATIENT = "patient"
+
+View = Callable[..., HttpResponse]
 
 ROLE_LABELS = {
     CLINICIAN: "Clinician",
@@ -61,17 +66,30 @@ ROLE_PERMISSIONS = {
 }
 
 
-def user_roles(user):
-    if not user.is_authenticated:
-        return frozenset()
-    cached = getattr(user, "_clinic_roles", None)
+def _clinic_groups(user) -> frozenset[str]:
+    """The user's clinic roles and the patient role, in one query cached on the user."""
+    cached = getattr(user, "_clinic_groups", None)
     if cached is None:
         if user.is_superuser:
             cached = frozenset(ROLES)
         else:
-            cached = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-        user._clinic_roles = cached
+            cached = frozenset(user.groups.filter(name__in=(*ROLES, PATIENT)).values_list("name", flat=True))
+        user._clinic_groups = cached
     return cached
+
+
+def user_roles(user):
+    if not user.is_authenticated:
+        return frozenset()
+    return _clinic_groups(user) - {PATIENT}
+
+
+def is_patient(user) -> bool:
+    """A patient signed in to the portal; a clinic role, should an account hold both, wins."""
+    if not user.is_authenticated:
+        return False
+    groups = _clinic_groups(user)
+    return PATIENT in groups and not groups & set(ROLES)
 
 
 def has_role(user, *roles):
@@ -79,12 +97,15 @@ def has_role(user, *roles):
 
 
 def role_required(*roles):
-    """Allow the view to users holding any of `roles`; others get the polite no-access page (403)."""
+    """Allow the view to users holding any of `roles`; others get the polite no-access page (403),
+    a patient the portal's own (they never see the staff layout)."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not has_role(request.user, *roles):
+                if is_patient(request.user):
+                    return staff_only(request)
                 return render(request, "clinic/no_access.html", {"needed": roles}, status=403)
             return view(request, *args, **kwargs)
 
@@ -93,16 +114,48 @@ def role_required(*roles):
     return decorator
 
 
+def staff_only(request: HttpRequest) -> HttpResponse:
+    """What a patient gets for a staff page: a portal page that says so and leads back to theirs."""
+    return render(request, "portal/staff_only.html", status=403)
+
+
+def refuse_patients(view: View) -> View:
+    """For a staff page with no role check of its own: a patient gets `staff_only`."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if is_patient(request.user):
+            return staff_only(request)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def send_patients_home(view: View) -> View:
+    """For the pages any signed-in account may open (its password, its second factor): a patient has
+    neither, and is sent to the portal's home as the dashboard sends them."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if is_patient(request.user):
+            return redirect("portal:home")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def require_role(user, *roles):
     if not has_role(user, *roles):
         raise PermissionDenied
 
 
 def roles_context(request):
-    roles = user_roles(getattr(request, "user", None)) if hasattr(request, "user") else frozenset()
+    user = getattr(request, "user", None)
+    roles = user_roles(user) if user is not None else frozenset()
     return {
         "user_roles": roles,
         "is_clinician": CLINICIAN in roles,
         "is_front_desk": FRONT_DESK in roles,
         "is_clinic_admin": CLINIC_ADMIN in roles,
+        "is_patient": user is not None and is_patient(user),
     }

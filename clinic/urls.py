@@ -4,21 +4,34 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from clinic import patient_page, portal_pages, two_factor, views
+from clinic.roles import refuse_patients, send_patients_home
 from patients import intake_views
 from patients import urls as patient_urls
 
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic admin"
+# Every admin page sends a non-member of staff to this login, which would greet a patient by their
+# portal user name in the admin's layout.
+admin.site.login = refuse_patients(admin.site.login)
+handler403 = views.permission_denied
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("health/", views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("accounts/2fa/setup/", two_factor.setup, name="two_factor_setup"),
-    path("accounts/2fa/verify/", two_factor.verify, name="two_factor_verify"),
+    path(
+        "accounts/password/",
+        send_patients_home(auth_views.PasswordChangeView.as_view()),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        send_patients_home(auth_views.PasswordChangeDoneView.as_view()),
+        name="password_change_done",
+    ),
+    path("accounts/2fa/setup/", send_patients_home(two_factor.setup), name="two_factor_setup"),
+    path("accounts/2fa/verify/", send_patients_home(two_factor.verify), name="two_factor_verify"),
     path(
         "patients/",
         include(

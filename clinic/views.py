@@ -1,22 +1,23 @@
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from clinic.outage import database_reachable, health_response
-from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, user_roles
-from patients.models import PortalAccount
+from clinic.roles import CLINIC_ADMIN, CLINICIAN, FRONT_DESK, is_patient, staff_only, user_roles
 from treatments.models import Appointment, Practitioner
 from treatments.selectors.availability import day_bounds
 
 
 @require_GET
 def dashboard(request):
+    if is_patient(request.user):
+        return redirect("portal:home")  # a patient signed in to the portal, back at the root
     roles = user_roles(request.user)
     if not roles:
-        if PortalAccount.objects.filter(user_id=request.user.pk).exists():
-            return redirect("portal:home")  # a patient signed in to the portal, back at the root
         return render(request, "clinic/no_access.html", {"needed": ()}, status=403)
     context = {
         "show_clinician": CLINICIAN in roles,
@@ -26,6 +27,15 @@ def dashboard(request):
     if CLINICIAN in roles:
         context.update(clinician_day(request))
     return render(request, "clinic/dashboard.html", context)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler403: a patient refused a staff page gets the portal's page, not the staff error page."""
+    user = getattr(request, "user", None)
+    match = request.resolver_match
+    if user is not None and is_patient(user) and (match is None or match.namespace != "portal"):
+        return staff_only(request)
+    return defaults.permission_denied(request, exception)
 
 
 @login_not_required

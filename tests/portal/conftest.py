@@ -31,3 +31,15 @@ def practitioner(db):
     from tests import factories
 
     return factories.make_practitioner(factories.make_location(name="Portal clinic"))
+
+
+@pytest.fixture
+def patient_client(patient, mailoutbox):
+    """A client signed in to the portal as the module's `patient` (each module makes its own)."""
+    from django.test import Client
+
+    from tests.portal.helpers import sign_in
+
+    client = Client()
+    sign_in(client, patient, mailoutbox)
+    return client

@@ -19,7 +19,6 @@ from PIL import Image, ImageDraw
 from clinic.models import AccessLogEntry
 from patients.models import ConsentForm, PatientConsent
 from tests import factories
-from tests.portal.helpers import sign_in
 from treatments.models import Plan, PlanConsent
 from treatments.selectors.consent import consent_document
 from treatments.selectors.plan_suggestions import current_catalog
@@ -65,13 +64,6 @@ def patient():
     return factories.PatientFactory(
         first_name="Lucia", last_name="Ferreira", date_of_birth=date(1992, 3, 14), notes="DESK-NOTE-MARK"
     )
-
-
-@pytest.fixture
-def patient_client(patient, mailoutbox):
-    client = Client()
-    sign_in(client, patient, mailoutbox)
-    return client
 
 
 def url(plan):

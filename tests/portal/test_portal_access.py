@@ -20,13 +20,6 @@ def patient():
     return factories.PatientFactory(date_of_birth=date(1985, 6, 1))
 
 
-@pytest.fixture
-def patient_client(patient, mailoutbox):
-    client = Client(raise_request_exception=False)
-    sign_in(client, patient, mailoutbox)
-    return client
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_patient_gets_what_an_account_without_a_role_gets_on_every_staff_url(world, mailoutbox):
     """Every URL of docs/permissions.md but the portal's, against real objects: the patient is refused

@@ -4,7 +4,6 @@ access log of each look (issue 17)."""
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,13 +26,6 @@ def patient():
         notes="DESK-NOTE-MARK",
         other_allergies="ALLERGY-MARK",
     )
-
-
-@pytest.fixture
-def patient_client(patient, mailoutbox):
-    client = Client()
-    sign_in(client, patient, mailoutbox)
-    return client
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from tests.portal.test_portal_security import ID_KINDS, OTHER, db_fingerprint, p
 
 # The two patients and their things, as the security tests make them.
 patient, other_patient, own, others = security.patient, security.other_patient, security.own, security.others
-patient_client = security.patient_client
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,6 @@ from patients import services
 from patients.intake import question_text
 from patients.models import ConditionRecord, IntakeSubmission, Patient
 from tests import factories
-from tests.portal.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -33,13 +32,6 @@ ANSWERS = {
 @pytest.fixture
 def patient():
     return factories.PatientFactory(first_name="Ines", date_of_birth=date(1988, 9, 9))
-
-
-@pytest.fixture
-def patient_client(patient, mailoutbox):
-    client = Client()
-    sign_in(client, patient, mailoutbox)
-    return client
 
 
 def _history(patient):

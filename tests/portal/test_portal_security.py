@@ -130,13 +130,6 @@ def others(other_patient):
     return make_objects(other_patient, hours_ahead=33, location_name="Other clinic")
 
 
-@pytest.fixture
-def patient_client(patient, mailoutbox):
-    client = Client()
-    sign_in(client, patient, mailoutbox)
-    return client
-
-
 def portal_names():
     return [name for name, _ in app_patterns() if name.startswith("portal:")]
 
