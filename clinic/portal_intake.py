@@ -61,6 +61,8 @@ def portal_intake(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         conditions=services.intake_questions(),
         initial=questionnaire_initial(pending.answers) if pending is not None else None,
+        today=timezone.localdate(),
+        born=patient.date_of_birth,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,9 +1,15 @@
 """The intake questionnaire: the form a patient fills on a tablet, and the clinician's review."""
 
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
 from django import forms
+from django.utils import timezone
 
 from patients.forms import DateInput, area_field
 from patients.models import MedicalCondition
+from patients.services import OngoingRecord, history_date_problem
 
 # How the questionnaire asks the patient about each condition of the seeded vocabulary, in plain
 # words. A clinic admin's own wording (MedicalCondition.intake_question) comes first; a condition
@@ -122,15 +128,29 @@ class QuestionnaireForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Anything else we should know"
     )
 
-    def __init__(self, *args, conditions, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        conditions: Sequence[MedicalCondition],
+        today: date | None = None,
+        born: date | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`today`: the clinic's local date (by default now's); `born`: the patient's birth date, if
+        known. A ticked answer's date must lie between them."""
         super().__init__(*args, **kwargs)
         self.conditions = conditions
+        self.today = today or timezone.localdate()
+        self.born = born
         for condition in conditions:
             self.fields[f"yes_{condition.slug}"] = forms.BooleanField(
                 required=False, label=question_text(condition)
             )
             self.fields[f"date_{condition.slug}"] = forms.DateField(
-                required=False, widget=DateInput(), label=date_question(condition)
+                required=False,
+                # No "min" from the birth date: the tablet's page shows the patient nothing but a first name.
+                widget=DateInput(attrs={"max": self.today.isoformat()}),
+                label=date_question(condition),
             )
             self.fields[f"details_{condition.slug}"] = forms.CharField(
                 required=False, max_length=300, label=details_question(condition)
@@ -138,6 +158,19 @@ class QuestionnaireForm(forms.Form):
         for name, field in self.fields.items():
             if not name.startswith("yes_"):
                 field.widget.attrs.setdefault("class", "form-control")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        for condition in self.conditions:
+            # An unticked question's date is never sent on (`answers`), so it is not judged.
+            if not cleaned.get(f"yes_{condition.slug}"):
+                continue
+            name = f"date_{condition.slug}"
+            problem = history_date_problem(cleaned.get(name), today=self.today, born=self.born)
+            if problem:
+                self.add_error(name, problem)
+        return cleaned
 
     def question_rows(self):
         for condition in self.conditions:
@@ -194,11 +227,40 @@ class ReviewEntryForm(forms.Form):
     until = forms.DateField(required=False, widget=DateInput(), help_text="Empty: ongoing.")
     notes = forms.CharField(required=False, max_length=500)
 
-    def clean(self):
-        cleaned = super().clean()
+    def __init__(
+        self,
+        *args: Any,
+        today: date | None = None,
+        born: date | None = None,
+        ongoing: Mapping[int, OngoingRecord] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`ongoing`: the patient's ongoing history records by condition id
+        (`services.ongoing_history`), for the "already in the history" marker."""
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+        self.born = born
+        self.ongoing = ongoing or {}
+        for name in ("since", "until"):
+            self.fields[name].widget.attrs["max"] = self.today.isoformat()
+
+    @property
+    def already(self) -> OngoingRecord | None:
+        """The ongoing record this answer repeats, if the history has one."""
+        condition = self.initial.get("condition")
+        return self.ongoing.get(condition.pk) if isinstance(condition, MedicalCondition) else None
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and until < since:
             self.add_error("until", "The end date cannot be before the start date.")
+        if cleaned.get("include"):
+            for name in ("since", "until"):
+                problem = history_date_problem(cleaned.get(name), today=self.today, born=self.born)
+                if problem:
+                    self.add_error(name, problem)
         return cleaned
 
 

@@ -3,7 +3,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -46,13 +46,18 @@ def intake_enter(request):
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
-def intake_fill(request, token):
+def intake_fill(request: HttpRequest, token: str) -> HttpResponse:
     intake = _open_intake(token)
     try:
         services.intake_check_open(intake, now=timezone.now())
     except ValidationError as error:
         return render(request, "patients/intake_closed.html", {"reason": error.messages[0]}, status=410)
-    form = QuestionnaireForm(request.POST or None, conditions=services.intake_questions())
+    form = QuestionnaireForm(
+        request.POST or None,
+        conditions=services.intake_questions(),
+        today=timezone.localdate(),
+        born=intake.patient.date_of_birth,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.intake_submit(intake=intake, answers=form.answers(), now=timezone.now())
@@ -70,6 +75,14 @@ def intake_done(request):
     return render(request, "patients/intake_done.html")
 
 
+def reviewed_message(result: services.IntakeReviewResult) -> str:
+    message = f"Intake reviewed: {len(result.created)} entries added to the medical history."
+    if result.kept:
+        names = ", ".join(record.condition.name for record in result.kept)
+        message += f" Already in the history, kept as one record: {names}."
+    return message
+
+
 def _read_at(value):
     """When the answers on the review page were sent, as the page posts it; None if it does not."""
     try:
@@ -81,10 +94,20 @@ def _read_at(value):
 
 @require_http_methods(["GET", "POST"])
 @role_required(CLINICIAN)
-def intake_review(request, pk, intake_pk):
+def intake_review(request: HttpRequest, pk: int, intake_pk: int) -> HttpResponse:
     patient = get_patient(request, pk, clinical=True)
     intake = get_object_or_404(IntakeSubmission, pk=intake_pk, patient=patient, submitted_at__isnull=False)
-    formset = ReviewFormSet(request.POST or None, initial=review_initial(intake), prefix="entry")
+    today = timezone.localdate()
+    formset = ReviewFormSet(
+        request.POST or None,
+        initial=review_initial(intake),
+        prefix="entry",
+        form_kwargs={
+            "today": today,
+            "born": patient.date_of_birth,
+            "ongoing": services.ongoing_history(patient_id=patient.pk, today=today),
+        },
+    )
     if request.method == "POST" and formset.is_valid():
         accepted = [
             {key: form.cleaned_data[key] for key in ("condition", "areas", "since", "until", "notes")}
@@ -92,7 +115,7 @@ def intake_review(request, pk, intake_pk):
             if form.cleaned_data.get("include")
         ]
         try:
-            services.intake_review(
+            result = services.intake_review(
                 intake=intake,
                 accepted=accepted,
                 by=request.user,
@@ -106,9 +129,7 @@ def intake_review(request, pk, intake_pk):
                 # The patient's new answers, read afresh: the clinician's ticks were for the old ones.
                 return redirect("patients:intake_review", pk=patient.pk, intake_pk=intake.pk)
         else:
-            messages.success(
-                request, f"Intake reviewed: {len(accepted)} entries added to the medical history."
-            )
+            messages.success(request, reviewed_message(result))
             return redirect("patients:detail", pk=patient.pk)
     return render(
         request, "patients/intake_review.html", {"patient": patient, "intake": intake, "formset": formset}

@@ -1,8 +1,13 @@
 import secrets
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from patients.models import (
     Concern,
@@ -25,6 +30,11 @@ INTAKE_CHANGED = (
     "Please review them again."
 )
 PATIENT_ARCHIVED = "This patient is archived. Restore them before making changes."
+DATE_IN_FUTURE = "This date is in the future."
+DATE_BEFORE_BIRTH = "This date is before the patient's birth date."
+INTAKE_ENTRY_DATE = "{condition} ({field}): {problem}"
+INTAKE_NOTE_PREFIX = "From the intake of "
+INTAKE_NOTE = INTAKE_NOTE_PREFIX + "{day}: {notes}"
 
 
 def _save(instance):
@@ -158,33 +168,166 @@ def intake_submit(*, intake, answers, now):
     return intake
 
 
+def history_date_problem(value: date | None, *, today: date, born: date | None) -> str | None:
+    """Why a date a patient gives for the history cannot be right, or None: the history records
+    what happened, so nothing after `today` (the clinic's local date) nor before the birth date."""
+    if value is None:
+        return None
+    if value > today:
+        return DATE_IN_FUTURE
+    if born is not None and value < born:
+        return DATE_BEFORE_BIRTH
+    return None
+
+
+@dataclass(frozen=True)
+class OngoingRecord:
+    """A history record not ended on the day asked about, as the intake review shows it."""
+
+    pk: int
+    since: date | None
+    until: date | None
+    recorded_on: date
+
+
+def _ongoing(today: date) -> Q:
+    # The same test as ConditionRecord.is_ongoing: no end date, or one still to come.
+    return Q(until__isnull=True) | Q(until__gt=today)
+
+
+def ongoing_history(*, patient_id: int, today: date) -> dict[int, OngoingRecord]:
+    """The patient's ongoing history records by condition id: for a condition recorded more than
+    once, the one recorded last (the record an intake's answer is folded into)."""
+    rows = (
+        ConditionRecord.objects.filter(_ongoing(today), patient_id=patient_id)
+        .order_by("-recorded_at", "-pk")
+        .values_list("pk", "condition_id", "since", "until", "recorded_at")
+    )
+    found: dict[int, OngoingRecord] = {}
+    for pk, condition_id, since, until, recorded_at in rows:
+        if condition_id not in found:
+            found[condition_id] = OngoingRecord(pk, since, until, timezone.localdate(recorded_at))
+    return found
+
+
+@dataclass
+class IntakeReviewResult:
+    """What a review did: the records it created, and the ongoing records it found already in the
+    history (completed with what they lacked, never doubled)."""
+
+    created: list[ConditionRecord] = field(default_factory=list)
+    kept: list[ConditionRecord] = field(default_factory=list)
+
+
+def _check_entry_dates(entries: Sequence[Mapping[str, Any]], *, today: date, born: date | None) -> None:
+    for entry in entries:
+        for name in ("since", "until"):
+            problem = history_date_problem(entry.get(name), today=today, born=born)
+            if problem:
+                raise ValidationError(
+                    INTAKE_ENTRY_DATE.format(condition=entry["condition"].name, field=name, problem=problem),
+                    code="date",
+                )
+
+
+def _same_episode(record: ConditionRecord, entry: Mapping[str, Any]) -> bool:
+    # An answer that ended before the ongoing record started is an earlier episode, not this one.
+    until = entry.get("until")
+    return not (until and record.since and until < record.since)
+
+
+def _already_written(text: str, existing: str) -> bool:
+    """Whether every line of `text` is already a line of `existing` (one written from an intake
+    counts by what follows its prefix). Whole lines, not substrings: "nut" is news beside "peanut"."""
+    lines = {line.strip().casefold() for line in existing.splitlines()}
+    prefix = INTAKE_NOTE_PREFIX.casefold()
+    lines |= {line.split(": ", 1)[1] for line in lines if line.startswith(prefix) and ": " in line}
+    return all(line.strip().casefold() in lines for line in text.splitlines() if line.strip())
+
+
+def _complete_record(record: ConditionRecord, entry: Mapping[str, Any], *, day: date) -> None:
+    """Fold an accepted answer into the ongoing record it repeats: the record's own values win, the
+    answer only fills what it lacks (a start date, more areas, notes) or ends it (an end date the
+    clinician confirmed)."""
+    changes: dict[str, Any] = {}
+    since, until, notes = entry.get("since"), entry.get("until"), (entry.get("notes") or "").strip()
+    if since and record.since is None:
+        changes["since"] = since
+    if until:
+        changes["until"] = until  # the record is ongoing, so this end date is news
+    if notes and not _already_written(notes, record.notes):
+        changes["notes"] = (
+            f"{record.notes}\n{INTAKE_NOTE.format(day=day.isoformat(), notes=notes)}"
+            if record.notes
+            else notes
+        )
+    areas = None
+    known = set(record.areas.all())
+    # No areas on the record means the whole patient: adding some would narrow it.
+    if known and entry.get("areas") and not set(entry["areas"]) <= known:
+        areas = known | set(entry["areas"])
+    if changes or areas is not None:
+        condition_record_update(record=record, areas=areas, **changes)
+
+
 @transaction.atomic
-def intake_review(*, intake, accepted, by, now, other_allergies=None, expected_submitted_at=None):
+def intake_review(
+    *,
+    intake: IntakeSubmission,
+    accepted: Sequence[Mapping[str, Any]],
+    by: Any,
+    now: datetime,
+    other_allergies: str | None = None,
+    expected_submitted_at: datetime | None = None,
+) -> IntakeReviewResult:
     """Turn the answers a clinician confirmed into dated history records, all or nothing.
 
     `accepted` is a list of dicts: condition (MedicalCondition), areas, since, until, notes.
-    `expected_submitted_at`: when the answers the clinician read were sent; a patient who replaced
-    them from the portal since then makes the review refused (code "changed"), never the new answers
-    confirmed unread.
+    An answer repeating a condition the patient has as an ongoing record completes that record
+    instead of doubling it (`_complete_record`). A date after today or before the birth date is
+    refused (code "date"). `expected_submitted_at`: when the answers the clinician read were sent;
+    a patient who replaced them from the portal since then makes the review refused (code
+    "changed"), never the new answers confirmed unread.
     """
-    intake = IntakeSubmission.objects.select_for_update().select_related("patient").get(pk=intake.pk)
+    # The patient first, as intake_submit_from_portal locks: two reviews of one patient's intakes
+    # would otherwise both find no ongoing record and both create one.
+    patient = Patient.objects.select_for_update().get(pk=intake.patient_id)
+    intake = IntakeSubmission.objects.select_for_update().get(pk=intake.pk)
     if intake.status == IntakeSubmission.Status.REVIEWED:
         raise ValidationError(INTAKE_ALREADY_REVIEWED)
     if expected_submitted_at is not None and intake.submitted_at != expected_submitted_at:
         raise ValidationError(INTAKE_CHANGED, code="changed")
-    records = [
-        condition_record_create(patient=intake.patient, by=by, source=ConditionRecord.Source.INTAKE, **entry)
-        for entry in accepted
-    ]
-    if other_allergies:
-        patient = intake.patient
+    today = timezone.localdate(now)
+    _check_entry_dates(accepted, today=today, born=patient.date_of_birth)
+    ongoing: dict[int, ConditionRecord] = {}
+    for record in (
+        ConditionRecord.objects.filter(_ongoing(today), patient=patient)
+        .select_related("condition")
+        .order_by("recorded_at", "pk")
+    ):
+        ongoing[record.condition_id] = record  # the last recorded wins, as in ongoing_history
+    result = IntakeReviewResult()
+    for entry in accepted:
+        existing = ongoing.get(entry["condition"].pk)
+        if existing is not None and _same_episode(existing, entry):
+            _complete_record(existing, entry, day=today)
+            if existing not in result.kept and existing not in result.created:
+                result.kept.append(existing)
+            continue
+        record = condition_record_create(
+            patient=patient, by=by, source=ConditionRecord.Source.INTAKE, **entry
+        )
+        result.created.append(record)
+        if record.is_ongoing(today):
+            ongoing[record.condition_id] = record
+    if other_allergies and not _already_written(other_allergies, patient.other_allergies):
         patient.other_allergies = "\n".join(filter(None, [patient.other_allergies, other_allergies]))
         patient.save(update_fields=["other_allergies", "updated_at"])
     intake.status = IntakeSubmission.Status.REVIEWED
     intake.reviewed_by = by
     intake.reviewed_at = now
     intake.save(update_fields=["status", "reviewed_by", "reviewed_at"])
-    return records
+    return result
 
 
 def pending_intake(patient_id):
