@@ -1,9 +1,11 @@
 """Portal pages: The pre-visit questions: a session's day-of screening answered on the phone before it. (docs/portal.md)
 
 `/portal/sessions/<pk>/questions/` (`portal:previsit`) shows the catalog's screening questions of
-one of the patient's booked sessions ahead, a yes/no each, and "new medicines since your last
-visit"; the answers are judged as the screening judges them (treatments.services.previsit), and
-the patient only ever reads a thank-you: never whether the answers stop the session, nor why.
+one of the patient's booked sessions ahead in the patient's wording (stored with the questions,
+treatments.services.previsit), grouped under short headings by the kind of condition they ask
+about, a yes/no each, and "new medicines since your last visit"; the answers are judged as the
+screening judges them (treatments.services.previsit), and the patient only ever reads a
+thank-you: never whether the answers stop the session, nor why.
 """
 
 from datetime import datetime
@@ -19,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from clinic.access_log import note_patient_access
+from patients.models import MedicalCondition
 from patients.portal_views import current_account, patient_required
 from treatments.models import Appointment, PreVisitCheck
 from treatments.selectors.previsit import open_questions
@@ -32,6 +35,16 @@ CLOSED_NOT_BOOKED = (
     "The questions for this session are closed. If you have a question, please call the clinic."
 )
 ANSWERS = [("no", "No"), ("yes", "Yes")]
+Kind = MedicalCondition.Kind
+# The page's parts, in order, by the kind of condition a question asks about (the catalog's).
+GROUPS: list[tuple[str, tuple[str, ...]]] = [
+    ("About your skin today", (Kind.SKIN,)),
+    ("Recent treatments and events", (Kind.EVENT,)),
+    ("Medicines and skin products", (Kind.MEDICATION,)),
+    ("Allergies", (Kind.ALLERGY,)),
+    ("Your health", (Kind.SYSTEMIC, Kind.TRAIT)),
+]
+OTHER_GROUP = "Other questions"
 
 
 def when_label(moment: datetime) -> str:
@@ -62,19 +75,31 @@ class PreVisitForm(forms.Form):
         help_text="Leave empty if none.",
     )
 
-    def __init__(self, *args: Any, questions: list[dict[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, questions: list[dict[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.questions = questions
         medications = self.fields.pop("new_medications")
         for question in questions:
             self.fields[f"q_{question['condition']}"] = forms.ChoiceField(
-                label=question["question"],
+                # Questions made before the patient's wording was stored have only the clinician's.
+                label=question.get("patient_question") or question["question"],
                 choices=ANSWERS,
                 widget=forms.RadioSelect(attrs={"class": "form-check-input m-0 flex-shrink-0"}),
                 error_messages={"required": ANSWER_THIS, "invalid_choice": ANSWER_THIS},
             )
         self.fields["new_medications"] = medications
         self.question_names = [f"q_{question['condition']}" for question in questions]
+
+    def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
+        """(heading, the questions' fields) for each part that has questions, in GROUPS' order;
+        within a part, the checklist's order."""
+        heading_of = {kind: heading for heading, kinds in GROUPS for kind in kinds}
+        parts: dict[str, list[forms.BoundField]] = {heading: [] for heading, _ in GROUPS}
+        parts[OTHER_GROUP] = []
+        for question in self.questions:
+            heading = heading_of.get(question.get("kind", ""), OTHER_GROUP)
+            parts[heading].append(self[f"q_{question['condition']}"])
+        return [(heading, fields) for heading, fields in parts.items() if fields]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -146,9 +171,10 @@ def portal_previsit(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
     context = {
         "form": form,
+        "groups": form.groups(),
         "when": when_label(session.starts_at),
         "location": session.location.name,
-        # "in the treated area" asks about these.
+        # The questions' "area to be treated".
         "areas": [area.name for area in session.areas.all()],
         "answered_at": check.answered_at,
     }

@@ -47,7 +47,7 @@ def test_a_patient_answers_with_a_yes_that_stops_the_session_and_the_clinician_s
     assert run.sent == 1 and len(mailoutbox) == 1
     link = re.search(r"/portal/link/[A-Za-z0-9_\-]+/", mailoutbox[0].body).group(0)
     questions = PreVisitCheck.objects.get(appointment=session).questions
-    stopping = next(q["question"] for q in questions if q["condition"] == STOPPING)
+    stopping = next(q["patient_question"] for q in questions if q["condition"] == STOPPING)
 
     phone = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True)
     phone.set_default_timeout(10_000)
@@ -79,15 +79,19 @@ def test_a_patient_answers_with_a_yes_that_stops_the_session_and_the_clinician_s
     assert _no_horizontal_scroll(page)
 
     # The "yes" first, then send: every other question is still open.
-    page.get_by_role("group", name=stopping).get_by_label("Yes", exact=True).check()
+    page.get_by_role("group", name=stopping, exact=True).get_by_label("Yes", exact=True).check()
     page.get_by_role("button", name="Send my answers").click()
     expect(page.get_by_test_id("previsit-problem")).to_contain_text("Please answer every question")
-    expect(page.get_by_role("group", name=stopping).get_by_label("Yes", exact=True)).to_be_checked()
+    expect(
+        page.get_by_role("group", name=stopping, exact=True).get_by_label("Yes", exact=True)
+    ).to_be_checked()
     screenshot(page, "previsit-01-questions-unanswered")
 
     for question in questions:
         if question["condition"] != STOPPING:
-            choice = page.get_by_role("group", name=question["question"]).get_by_label("No", exact=True)
+            choice = page.get_by_role("group", name=question["patient_question"], exact=True).get_by_label(
+                "No", exact=True
+            )
             box = choice.locator("xpath=..").bounding_box()
             assert box and box["height"] >= 44  # a thumb's target
             choice.tap()

@@ -13,12 +13,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from clinic.models import AccessLogEntry
 from clinic.portal_previsit import ANSWER_ALL, ANSWER_THIS, CLOSED_NOT_BOOKED, CLOSED_STARTED, THANKS
 from patients.models import PortalAccount
 from tests import factories
-from tests.portal.helpers import sign_in
 from treatments.models import Appointment, PreVisitCheck
 from treatments.selectors.availability import clinic_zone
 from treatments.selectors.plan_suggestions import current_catalog
@@ -36,13 +36,6 @@ def patient():
     return factories.PatientFactory(
         first_name="Marta", email="marta@example.com", date_of_birth=date(1990, 5, 17)
     )
-
-
-@pytest.fixture
-def patient_client(patient, mailoutbox):
-    client = Client()
-    sign_in(client, patient, mailoutbox)
-    return client
 
 
 @pytest.fixture
@@ -106,9 +99,12 @@ def test_the_page_asks_the_catalogs_checklist_and_makes_the_questions_once(patie
     asked = questions()
     assert asked and any(q["condition"] == STOPPING for q in asked)
     for question in asked:
-        assert question["question"] in page
+        # The patient reads the patient's wording, never the clinician's (test_previsit_wording).
+        assert escape(question["patient_question"]) in page
+        assert escape(question["question"]) not in page
     assert "New medicines since your last visit" in page
-    assert 'type="radio"' in page and "checked" not in page
+    # No radio chosen ("a doctor has not yet checked" is in a question's words now).
+    assert 'type="radio"' in page and all(chosen(page, f"q_{q['condition']}") is None for q in asked)
     check = PreVisitCheck.objects.get(appointment=session)
     assert check.questions == asked and check.answered_at is None
     patient_client.get(url(session))

@@ -48,8 +48,9 @@ def my_day_summary(check: PreVisitCheck | None) -> dict[str, Any] | None:
 
 def previsit_for_session(session: Appointment) -> dict[str, Any] | None:
     """What the session's record page shows of the patient's answers before the visit: each
-    question with its answer, the new medicines, when, the stop reasons, and the confirmation.
-    One query; None when no questions were made for the session."""
+    question with its answer and the words the patient read it in, the new medicines, when, the
+    stop reasons, and the confirmation. One query; None when no questions were made for the
+    session."""
     check = PreVisitCheck.objects.filter(appointment=session).select_related("confirmed_by").first()
     if check is None:
         return None
@@ -58,6 +59,8 @@ def previsit_for_session(session: Appointment) -> dict[str, Any] | None:
         {
             "condition": question["condition"],
             "question": question["question"],
+            # What the patient read (questions made before it was stored have none).
+            "patient_question": question.get("patient_question", ""),
             "yes": bool(check.answers.get(question["condition"])),
         }
         for question in check.questions

@@ -11,17 +11,24 @@ times out or refuses the connection stops the run. The message names no treatmen
 clinical: only the day, the time, the place and a single-use sign-in link that lands on the
 questions and works until the session starts.
 
+Each question carries the clinician's wording (`question`, the checklist's) and the patient's
+(`patient_question`): the catalog condition's patient wording (the intake questionnaire's,
+`patients.intake.question_text`), with the time the checklist asks about and, for a condition of
+the treated area, where. The patient is shown the second; the clinician sees both.
+
 Answering judges the answers as the day-of screening does (`treatments.engine.screening.evaluate`
 with the patient's profile on the session's day): `stop` when a "yes" blocks the session, with the
 reasons the answers added (those the patient's history already gave are on My day's alerts).
 """
 
 import logging
+import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime, timedelta
 from smtplib import SMTPRecipientsRefused
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -34,7 +41,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.sms import send_sms
-from patients.models import PortalLink
+from patients.intake import question_text
+from patients.models import MedicalCondition, PortalLink
 from patients.portal_services import portal_link_issue, portal_link_withdraw
 from treatments.engine import screening
 from treatments.engine.plan_results import Reason
@@ -56,22 +64,130 @@ NEW_MEDICATIONS_MAX = 500
 PreVisitRun = ReminderRun
 
 
-def questions_for(catalog: CurrentCatalog, treatment: str) -> list[Question]:
+class PreVisitQuestion(Question):
+    """A checklist question as stored in PreVisitCheck.questions: with the patient's wording and
+    the condition's kind (the portal page groups by it)."""
+
+    patient_question: str
+    kind: str
+
+
+# The checklist names the rule's time only in its question's words (the engine chooses the rule
+# among a condition's rules): read it back from there rather than choose the rule again.
+_WINDOW = re.compile(r" in the last (\d+) days\?$")
+_NOW = re.compile(r" now\?$")
+# Wording that already says when, or that asks in the present tense (where "right now" fits).
+_SAYS_WHEN = re.compile(r"\b(now|at the moment|currently|today|in the last|ever|since)\b", re.IGNORECASE)
+_PRESENT = re.compile(r"^(do|does|are|is|am)\b", re.IGNORECASE)
+_RECENTLY = re.compile(r"\s*\brecently\b", re.IGNORECASE)
+_SAYS_WHERE = re.compile(r"\b(treat|treated|treatment|area)\b", re.IGNORECASE)
+WHERE = "on or near the area to be treated"
+NOW = "Right now"
+DAYS_PER_MONTH = 30.4375
+# A question made from the catalog's name where the condition has no patient wording, by kind.
+OPENERS: dict[str, str] = {
+    MedicalCondition.Kind.MEDICATION: "Do you take or use",
+    MedicalCondition.Kind.EVENT: "Have you had",
+}
+OPENER = "Do you have"
+
+
+def _period(days: int) -> str:
+    """ "2 weeks", "6 months", "10 days": never shorter than `days`, so a patient is never asked
+    about less time than the rule covers."""
+    if days % 7 == 0 and days <= 56:
+        return "week" if days == 7 else f"{days // 7} weeks"
+    months = round(days / DAYS_PER_MONTH)
+    if months and 0 <= months * DAYS_PER_MONTH - days <= 3:
+        return "month" if months == 1 else f"{months} months"
+    return "day" if days == 1 else f"{days} days"
+
+
+def _lower_first(text: str) -> str:
+    """ "Do you…" → "do you…", leaving "PRP…" and "I…" as they are."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[0].isupper() and first[1:] == first[1:].lower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _patient_wording(condition: MedicalCondition) -> str:
+    """The catalog's patient wording of `condition` (the intake questionnaire's), or a question made
+    from its name: the intake's own fallback quotes the description, written for clinicians."""
+    own = condition.intake_question.strip()
+    if own:
+        return own if own.endswith("?") else f"{own}?"
+    wording = question_text(condition).strip()
+    if wording.endswith("?"):
+        return wording
+    return f"{OPENERS.get(condition.kind, OPENER)} {_lower_first(condition.name.strip())}?"
+
+
+def patient_question(asked: str, condition: MedicalCondition | None) -> str:
+    """The patient's wording of the checklist question `asked` about `condition`: the condition's
+    patient wording, with the time the checklist asks about ("In the last 6 months, …", "Right now,
+    …") and, for a condition of the treated area that the wording does not place, where."""
+    if condition is None:
+        return asked
+    stem = _patient_wording(condition).rstrip().rstrip("?").rstrip()
+    lead = ""
+    window = _WINDOW.search(asked)
+    if window:
+        period = f"in the last {_period(int(window.group(1)))}"
+        if period not in stem.lower():
+            lead = period[0].upper() + period[1:]
+            stem = _RECENTLY.sub("", stem)  # "recently" is now the period
+    elif _NOW.search(asked) and _PRESENT.match(stem) and not _SAYS_WHEN.search(stem):
+        lead = NOW
+    if condition.area_specific and not _SAYS_WHERE.search(stem):
+        stem = f"{stem}, {WHERE}"
+    return f"{lead}, {_lower_first(stem)}?" if lead else f"{stem}?"
+
+
+def with_patient_wording(questions: Sequence[Mapping[str, Any]]) -> list[PreVisitQuestion]:
+    """`questions` with each one's patient wording and kind (kept where they are there already).
+    One query."""
+    slugs = [question["condition"] for question in questions]
+    conditions = {condition.slug: condition for condition in MedicalCondition.objects.filter(slug__in=slugs)}
+    worded: list[PreVisitQuestion] = []
+    for question in questions:
+        condition = conditions.get(question["condition"])
+        worded.append(
+            {
+                "condition": question["condition"],
+                "question": question["question"],
+                "severity": question["severity"],
+                "patient_question": question.get("patient_question")
+                or patient_question(question["question"], condition),
+                "kind": question.get("kind") or (condition.kind if condition else ""),
+            }
+        )
+    return worded
+
+
+def questions_for(catalog: CurrentCatalog, treatment: str) -> list[PreVisitQuestion]:
     """The day-of screening checklist of `treatment` in the current catalog, as the record's
-    screening asks it (treatments.selectors.session_context)."""
-    return screening.checklist(catalog.engine, treatment)
+    screening asks it (treatments.selectors.session_context), each with the patient's wording."""
+    return with_patient_wording(screening.checklist(catalog.engine, treatment))
 
 
 def previsit_open(
     *,
     session: Appointment,
     catalog: CurrentCatalog | None = None,
-    known: dict[str, list[Question]] | None = None,
+    known: dict[str, list[PreVisitQuestion]] | None = None,
 ) -> PreVisitCheck:
     """The session's questions, made from the current catalog the first time they are needed (when
     sent, or when the patient opens them first). `known` caches a run's checklists by treatment."""
     check = PreVisitCheck.objects.filter(appointment=session).first()
     if check is not None:
+        if check.answered_at is None and any("patient_question" not in q for q in check.questions):
+            # Made before questions carried the patient's wording: store the wording the patient
+            # is about to be shown, so that the clinician sees what was answered.
+            check.questions = with_patient_wording(check.questions)
+            PreVisitCheck.objects.filter(pk=check.pk, answered_at__isnull=True).update(
+                questions=check.questions
+            )
         return check
     slug = session.treatment.slug
     if known is not None and slug in known:
@@ -238,7 +354,7 @@ def previsit_send_due(*, now: datetime, link_url: Callable[[str], str]) -> PreVi
     address the patient opens (…/portal/link/<token>/)."""
     sessions = due(now)
     catalog = current_catalog()  # read once for the run
-    known: dict[str, list[Question]] = {}
+    known: dict[str, list[PreVisitQuestion]] = {}
     sent = failed = without_address = 0
     stopped = ""
     connection = get_connection()
