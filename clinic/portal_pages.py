@@ -28,6 +28,7 @@ from treatments.selectors.booking_facts import local_day
 from treatments.selectors.portal import last_aftercare, portal_plans, portal_session, portal_sessions
 from treatments.selectors.portal_booking import (
     BookableVisit,
+    DayRefusal,
     FreeTime,
     VisitWindow,
     bookable_visit,
@@ -54,6 +55,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         "upcoming": upcoming,
         "past": past,
         "last_aftercare": last_aftercare(patient.pk),
+        "notice_hours": settings.PORTAL_CANCEL_NOTICE_HOURS,
     }
     return render(request, "portal/home.html", context)
 
@@ -83,6 +85,10 @@ SESSION_CHANGED = "This session has changed meanwhile. Please look at it again."
 TIME_PASSED = "That time has passed. Please choose another time."
 NO_TIME = "Please choose one of the free times."
 OUTSIDE_WINDOW = "{day} is outside this visit's dates. {window}"
+DAY_REFUSED = "This visit cannot be booked on {day}. {why}"
+EVERY_DAY_REFUSED = "This visit cannot be booked online on any of its dates. {why}"
+CHECK_FIRST = "The clinic needs to check something with you first. Please call the clinic."
+CHECK_FIRST_OR_ANOTHER = "The clinic needs to check something with you before that day. Please choose another day or call the clinic."
 WINDOW_PASSED = (
     "The dates for visit {number} have passed, so it cannot be booked online. Please call the clinic."
 )
@@ -225,6 +231,8 @@ def _visit_page(
         else None
     )
     shown_day = times.day if times and times.day and window and window.holds(times.day) else None
+    if times is not None and times.refusal is not None and shown_day is not None and not problem:
+        problem = _day_refused(times.refusal, shown_day, every_day=times.first_free_day is None)
     context = {
         "visit": visit,
         "moving": moving,
@@ -236,10 +244,21 @@ def _visit_page(
         "day_form": DayForm(initial={"day": shown_day or day}),
         "day": shown_day,
         "times": [_time_button(t) for t in times.times] if times else [],
-        "nothing_free": times is not None and times.first_free_day is None,
+        # The waitlist would not help a window whose every day is refused, and not a clinical refusal.
+        "nothing_free": times is not None and times.first_free_day is None and times.refusal is None,
+        "first_free_day": times.first_free_day if times and times.first_free_day != shown_day else None,
         "no_free_time": NO_FREE_TIME,
     }
     return render(request, "portal/book.html", context, status=status)
+
+
+def _day_refused(refusal: DayRefusal, day: date, *, every_day: bool) -> str:
+    """Why the shown day, or every day of the window, is refused whatever the time."""
+    if every_day:
+        return EVERY_DAY_REFUSED.format(why=CHECK_FIRST if refusal.clinical else refusal.message)
+    return DAY_REFUSED.format(
+        day=_day(day), why=CHECK_FIRST_OR_ANOTHER if refusal.clinical else refusal.message
+    )
 
 
 def _time_button(free: FreeTime) -> tuple[datetime, str]:

@@ -313,3 +313,6 @@ PORTAL_PREVISIT_HOURS = env_int("PORTAL_PREVISIT_HOURS", 48)
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "")
 # A plan sent to the patient to sign comes with a sign-in link that works once for this long.
 PORTAL_INVITE_HOURS = env_int("PORTAL_INVITE_HOURS", 72)
+# The first session of a treatment series may be booked online from its planned day for this many
+# days (later sessions follow the previous one by the plan's interval).
+PORTAL_FIRST_VISIT_DAYS = env_int("PORTAL_FIRST_VISIT_DAYS", 28)

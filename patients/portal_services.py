@@ -43,6 +43,8 @@ PORTAL_LINK_BURNT = (
     "Please ask for a new one."
 )
 PORTAL_WRONG_BIRTH_DATE = "That birth date does not match our records. Please check it and try again."
+PORTAL_TRIES_LEFT = "{left} more tries on this link."
+PORTAL_LAST_TRY = "One more try on this link: after that, ask for a new one."
 PORTAL_ACCOUNT_CLOSED = "Your access to the portal is closed. Please call the clinic."
 
 # Limits; docs/portal.md explains each.
@@ -227,6 +229,11 @@ def portal_link_check(*, token: str, now: datetime) -> PortalLink:
     return link
 
 
+def _tries_left(failed: int) -> str:
+    left = MAX_BIRTH_DATE_ATTEMPTS - failed
+    return PORTAL_LAST_TRY if left == 1 else PORTAL_TRIES_LEFT.format(left=left)
+
+
 def portal_link_redeem(*, token: str, birth_date: date, now: datetime) -> PortalAccount:
     """The patient's portal account once the birth date matches the link's patient; the link is then
     used. A wrong date counts against the link, which stops working after MAX_BIRTH_DATE_ATTEMPTS."""
@@ -246,9 +253,13 @@ def portal_link_redeem(*, token: str, birth_date: date, now: datetime) -> Portal
                 link.failed_attempts += 1
                 link.save(update_fields=["failed_attempts"])
                 burnt = link.failed_attempts >= MAX_BIRTH_DATE_ATTEMPTS
-                problem = ValidationError(
-                    PORTAL_LINK_BURNT if burnt else PORTAL_WRONG_BIRTH_DATE,
-                    code="burnt" if burnt else "wrong_birth_date",
+                problem = (
+                    ValidationError(PORTAL_LINK_BURNT, code="burnt")
+                    if burnt
+                    else ValidationError(
+                        f"{PORTAL_WRONG_BIRTH_DATE} {_tries_left(link.failed_attempts)}",
+                        code="wrong_birth_date",
+                    )
                 )
             else:
                 account = _account_for(link.patient)

@@ -61,7 +61,11 @@ def test_a_patient_books_the_next_visit_inside_its_window_and_is_refused_outside
 
     page.get_by_role("link", name="Book").click()
     expect(page.get_by_role("heading", name="Book visit 1")).to_be_visible()
-    expect(page.get_by_test_id("visit-window")).to_have_text(f"Visit 1 can be booked on {_label(start)}.")
+    # The first session of the series: from its planned day for PORTAL_FIRST_VISIT_DAYS (28).
+    end = start + timedelta(days=27)
+    expect(page.get_by_test_id("visit-window")).to_have_text(
+        f"Visit 1 can be booked between {_label(start, year=start.year != end.year)} and {_label(end)}."
+    )
     screenshot(page, "booking-01-visit-1-times")
     assert _no_horizontal_scroll(page)
     page.get_by_role("button", name="10:00").click()
@@ -74,8 +78,8 @@ def test_a_patient_books_the_next_visit_inside_its_window_and_is_refused_outside
         page.get_by_role("region", name="Your next sessions").get_by_role("link", name="Change time")
     ).to_be_visible()
 
-    # Visit 2: 28 to 56 days after the first.
-    first, last = start + timedelta(days=28), start + timedelta(days=56)
+    # Visit 2: the plan's interval (14 to 56 days) after the first, as booked.
+    first, last = start + timedelta(days=14), start + timedelta(days=56)
     window = (
         f"Visit 2 can be booked between {_label(first, year=first.year != last.year)} and {_label(last)}."
     )

@@ -4,7 +4,6 @@ window, through the same booking service as the front desk (issue 17)."""
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,7 +11,6 @@ from clinic.models import AccessLogEntry
 from clinic.portal_pages import window_sentence
 from patients.models import PortalAccount
 from tests import factories
-from tests.portal.helpers import sign_in
 from treatments.models import Appointment, Closure, WaitlistEntry
 from treatments.selectors.portal_booking import VisitWindow, visit_window
 
@@ -22,13 +20,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def patient():
     return factories.PatientFactory(first_name="Maren", date_of_birth=date(1990, 2, 3))
-
-
-@pytest.fixture
-def patient_client(patient, mailoutbox):
-    client = Client(raise_request_exception=False)
-    sign_in(client, patient, mailoutbox)
-    return client
 
 
 @pytest.fixture
@@ -62,54 +53,84 @@ def _book_url(planned) -> str:
     return reverse("portal:visit_book", args=[planned.pk])
 
 
-def test_the_window_is_the_planned_one_after_the_previous_session_and_never_before_today():
+def _window(**given):
+    facts = {"previous_day": None, "min_gap": 14, "max_gap": 56, "first_days": 28} | given
+    return visit_window(**facts)
+
+
+def test_the_first_session_of_a_series_may_start_for_some_weeks_from_its_planned_day():
     monday = date(2027, 1, 4)
-    assert visit_window(
+    # Visit 1 is planned on one day (the plan's start): it stays bookable for PORTAL_FIRST_VISIT_DAYS.
+    assert _window(earliest=monday, latest=monday, today=monday) == VisitWindow(
+        monday, monday + timedelta(days=27)
+    )
+    # A planned window longer than that is kept whole.
+    assert _window(earliest=monday, latest=monday + timedelta(days=40), today=monday) == VisitWindow(
+        monday, monday + timedelta(days=40)
+    )
+    # Today cuts the start; once the span has passed there is no window.
+    assert _window(earliest=monday, latest=monday, today=monday + timedelta(days=10)) == VisitWindow(
+        monday + timedelta(days=10), monday + timedelta(days=27)
+    )
+    assert _window(earliest=monday, latest=monday, today=monday + timedelta(days=28)) is None
+
+
+def test_a_later_session_follows_the_previous_one_by_the_plans_interval_not_its_planned_dates():
+    monday = date(2027, 1, 4)
+    # Planned for Jan 4..18, but visit 1 took place on Jan 11: visit 2 is 14..56 days after it.
+    assert _window(
         earliest=monday,
         latest=monday + timedelta(days=14),
-        previous_day=None,
-        min_gap=14,
-        max_gap=56,
+        previous_day=monday + timedelta(days=7),
         today=monday,
-    ) == VisitWindow(monday, monday + timedelta(days=14))
-    # The previous session's day and the plan's interval narrow it from both ends.
-    assert visit_window(
-        earliest=monday,
-        latest=monday + timedelta(days=28),
-        previous_day=monday - timedelta(days=7),
-        min_gap=14,
-        max_gap=21,
-        today=monday - timedelta(days=30),
-    ) == VisitWindow(monday + timedelta(days=7), monday + timedelta(days=14))
-    # Today cuts the start; a window that has passed is none.
-    assert visit_window(
-        earliest=monday, latest=monday + timedelta(days=3), previous_day=None, min_gap=None, max_gap=None,
-        today=monday + timedelta(days=2),
-    ) == VisitWindow(monday + timedelta(days=2), monday + timedelta(days=3))  # fmt: skip
+    ) == VisitWindow(monday + timedelta(days=21), monday + timedelta(days=63))
+    # A previous session long past leaves no window: the series' longest interval has run out.
     assert (
-        visit_window(
-            earliest=monday,
-            latest=monday,
-            previous_day=None,
-            min_gap=None,
-            max_gap=None,
-            today=monday + timedelta(1),
-        )
+        _window(earliest=monday, latest=monday, previous_day=monday, today=monday + timedelta(days=57))
         is None
     )
-    # A previous session late enough to push past the planned window leaves one day, as plan_proposal does.
-    assert visit_window(
+    # With no longest interval, a later session has the first session's span after the least one.
+    assert _window(
+        earliest=monday, latest=monday, previous_day=monday, max_gap=None, today=monday
+    ) == VisitWindow(monday + timedelta(days=14), monday + timedelta(days=41))
+
+
+def test_moving_a_session_keeps_the_plans_interval_to_the_next_booked_one():
+    monday = date(2027, 1, 4)
+    # Visit 1 on Jan 4, visit 3 booked on Feb 15: visit 2 is at least 14 days from both, at most 56 after visit 1.
+    assert _window(
         earliest=monday,
-        latest=monday + timedelta(days=3),
+        latest=monday,
         previous_day=monday,
-        min_gap=14,
-        max_gap=56,
+        next_day=monday + timedelta(days=42),
         today=monday,
-    ) == VisitWindow(monday + timedelta(days=14), monday + timedelta(days=14))
+    ) == VisitWindow(monday + timedelta(days=14), monday + timedelta(days=28))
+    # Moving visit 1 with visit 2 booked: no later than 14 days before it, no earlier than 56 days before.
+    assert _window(
+        earliest=monday - timedelta(days=100),
+        latest=monday - timedelta(days=100),
+        next_day=monday + timedelta(days=70),
+        today=monday,
+    ) == VisitWindow(monday + timedelta(days=14), monday + timedelta(days=56))
+
+
+def test_the_window_reads_as_a_sentence():
+    monday = date(2027, 1, 4)
     assert window_sentence(2, VisitWindow(monday, monday + timedelta(days=14))) == (
         "Visit 2 can be booked between Mon 4 Jan and Mon 18 Jan 2027."
     )
     assert window_sentence(1, VisitWindow(monday, monday)) == "Visit 1 can be booked on Mon 4 Jan 2027."
+
+
+def _five_hours_ahead(patient, practitioner, plan):
+    """Visit 1 of the plan, booked to start within the cancellation notice."""
+    return factories.make_session(
+        patient=patient,
+        practitioner=practitioner,
+        start=timezone.now() + timedelta(hours=5),
+        plan=plan,
+        planned_session=_visit(plan, 1),
+    )
 
 
 def test_the_home_page_offers_to_book_the_next_visit_and_to_change_or_cancel_a_booked_one(
@@ -138,8 +159,11 @@ def test_booking_inside_the_window_books_the_planned_session_through_the_service
     page = patient_client.get(_book_url(planned))
     text = page.content.decode()
     assert page.status_code == 200
-    assert f"Visit 1 can be booked on {_label(start)}." in text
-    assert f'min="{start:%Y-%m-%d}"' in text and f'max="{start:%Y-%m-%d}"' in text
+    # Planned on `start`, visit 1 may start in the 28 days from it (PORTAL_FIRST_VISIT_DAYS).
+    last = start + timedelta(days=27)
+    first = f"{start:%a} {start.day} {start:%b}" + ("" if start.year == last.year else f" {start.year}")
+    assert f"Visit 1 can be booked between {first} and {_label(last)}." in text
+    assert f'min="{start:%Y-%m-%d}"' in text and f'max="{last:%Y-%m-%d}"' in text
     assert f'value="{_at(start, 10).isoformat()}@{practitioner.pk}"' in text  # the first free day by default
     response = patient_client.post(_book_url(planned), _slot(_at(start, 10), practitioner))
     assert response.status_code == 302 and response["Location"] == reverse("portal:home")
@@ -157,7 +181,7 @@ def test_booking_inside_the_window_books_the_planned_session_through_the_service
 def test_a_time_outside_the_window_is_refused_with_the_window_and_nothing_is_booked(
     patient_client, patient, plan, practitioner, start
 ):
-    # Visit 1 done on start + 20: visit 2 is between start + 34 (14 days on) and start + 56.
+    # Visit 1 done on start + 20: visit 2 is between start + 34 and start + 76 (14 to 56 days on).
     factories.make_session(
         patient=patient,
         practitioner=practitioner,
@@ -171,7 +195,7 @@ def test_a_time_outside_the_window_is_refused_with_the_window_and_nothing_is_boo
         blocked_until=_at(start + timedelta(days=20), 11, 15),
     )
     planned = _visit(plan, 2)
-    first, last = start + timedelta(days=34), start + timedelta(days=56)
+    first, last = start + timedelta(days=34), start + timedelta(days=76)
     window = f"Visit 2 can be booked between {first:%a} {first.day} {first:%b}"
     window += "" if first.year == last.year else f" {first.year}"
     window += f" and {_label(last)}."
@@ -200,8 +224,91 @@ def test_a_contraindication_on_that_date_is_refused_without_a_clinical_word(
     assert "The clinic needs to check something with you" in text and "call the clinic" in text
     for clinical in (record.condition.name, "keloid", "must not", "contraindicat", "clinician"):
         assert clinical.lower() not in text.lower()
-    assert 'name="slot"' in text  # the day's other free times
     assert not Appointment.objects.filter(patient=patient).exists()
+    # Every day of the window is refused for it: no time is offered, nor the waitlist, which would not help.
+    page = patient_client.get(_book_url(_visit(plan, 1))).content.decode()
+    assert "This visit cannot be booked online on any of its dates." in page
+    assert "The clinic needs to check something with you first" in page
+    assert 'name="slot"' not in page and "Join the waitlist" not in page
+    for clinical in (record.condition.name, "keloid", "must not", "contraindicat", "clinician"):
+        assert clinical.lower() not in page.lower()
+
+
+def test_days_a_contraindication_defers_are_not_offered_and_the_first_free_day_is(
+    patient_client, patient, plan, practitioner, start
+):
+    # Isotretinoin stopped 175 days before `start`: microneedling waits until start + 5.
+    record = factories.ConditionRecordFactory(
+        patient=patient,
+        condition=factories.condition("isotretinoin"),
+        since=start - timedelta(days=400),
+        until=start - timedelta(days=175),
+        areas=[],
+    )
+    url = _book_url(_visit(plan, 1))
+    page = patient_client.get(url).content.decode()
+    free = start + timedelta(days=5)
+    assert f"Free times on {_label(free)}" in page and 'name="slot"' in page
+    refused = patient_client.get(url, {"day": start.isoformat()}).content.decode()
+    assert f"This visit cannot be booked on {_label(start)}." in refused
+    assert "Please choose another day or call the clinic." in refused
+    assert 'name="slot"' not in refused
+    assert f'href="?day={free:%Y-%m-%d}"' in refused  # the first day with a free time
+    assert "isotretinoin" not in refused.lower() and record.condition.name.lower() not in refused.lower()
+    # A time offered is one the booking service takes.
+    response = patient_client.post(url, _slot(_at(free, 10), practitioner))
+    assert response.status_code == 302
+    assert Appointment.objects.get(planned_session=_visit(plan, 1)).starts_at == _at(free, 10)
+
+
+def test_days_too_close_to_another_session_of_the_series_are_not_offered(
+    patient_client, patient, plan, practitioner, start
+):
+    # Visit 1 on `start`; a microneedling session the desk booked outside the plan on start + 20.
+    factories.make_session(
+        patient=patient, practitioner=practitioner, start=_at(start, 10), plan=plan,
+        planned_session=_visit(plan, 1),
+    )  # fmt: skip
+    other = factories.make_session(
+        patient=patient, practitioner=practitioner, start=_at(start + timedelta(days=20), 10),
+        treatment_slug=_visit(plan, 1).treatment.slug,
+    )  # fmt: skip
+    url = _book_url(_visit(plan, 2))
+    # Visit 2 may be 14 to 56 days after visit 1, and 14 days from the other session: from start + 34.
+    page = patient_client.get(url).content.decode()
+    free = start + timedelta(days=34)
+    assert f"Free times on {_label(free)}" in page
+    close = patient_client.get(url, {"day": (start + timedelta(days=25)).isoformat()}).content.decode()
+    assert f"This visit cannot be booked on {_label(start + timedelta(days=25))}." in close
+    assert "is only 5 days away; its series needs at least 14 days between sessions." in close
+    assert 'name="slot"' not in close
+    # Moving the other session away frees those days.
+    other.status = Appointment.Status.CANCELLED
+    other.save(update_fields=["status"])
+    page = patient_client.get(url).content.decode()
+    assert f"Free times on {_label(start + timedelta(days=14))}" in page
+
+
+def test_moving_a_visit_is_offered_only_days_that_keep_the_interval_to_the_next_booked_visit(
+    patient_client, patient, plan, practitioner, start
+):
+    one = factories.make_session(
+        patient=patient, practitioner=practitioner, start=_at(start, 10), plan=plan,
+        planned_session=_visit(plan, 1),
+    )  # fmt: skip
+    factories.make_session(
+        patient=patient, practitioner=practitioner, start=_at(start + timedelta(days=20), 10), plan=plan,
+        planned_session=_visit(plan, 2),
+    )  # fmt: skip
+    # Visit 1 may move from its planned first day up to 14 days before visit 2 (start + 6).
+    page = patient_client.get(reverse("portal:session_move", args=[one.pk])).content.decode()
+    last = start + timedelta(days=6)
+    first = f"{start:%a} {start.day} {start:%b}" + ("" if start.year == last.year else f" {start.year}")
+    assert f"Visit 1 can be booked between {first} and {_label(last)}." in page
+    outside = patient_client.post(
+        reverse("portal:session_move", args=[one.pk]), _slot(_at(start + timedelta(days=8), 10), practitioner)
+    )
+    assert outside.status_code == 400 and "is outside this visit" in outside.content.decode()
 
 
 def test_a_time_just_taken_is_refused_in_plain_words_with_the_other_times(
@@ -280,13 +387,7 @@ def test_cancelling_before_the_notice_and_refused_after_it(
     assert session.cancel_reason == "Cancelled by the patient online"
     assert session.cancelled_by == PortalAccount.objects.get(patient=patient).user
 
-    soon = factories.make_session(
-        patient=patient,
-        practitioner=practitioner,
-        start=timezone.now() + timedelta(hours=5),
-        plan=plan,
-        planned_session=_visit(plan, 1),
-    )
+    soon = _five_hours_ahead(patient, practitioner, plan)
     message = "Sessions can be cancelled online until 24 hours before; please call the clinic"
     url = reverse("portal:session_cancel", args=[soon.pk])
     assert message in patient_client.get(url).content.decode()
@@ -298,13 +399,7 @@ def test_cancelling_before_the_notice_and_refused_after_it(
 
 def test_the_notice_is_a_setting(patient_client, patient, plan, practitioner, settings):
     settings.PORTAL_CANCEL_NOTICE_HOURS = 2
-    soon = factories.make_session(
-        patient=patient,
-        practitioner=practitioner,
-        start=timezone.now() + timedelta(hours=5),
-        plan=plan,
-        planned_session=_visit(plan, 1),
-    )
+    soon = _five_hours_ahead(patient, practitioner, plan)
     assert patient_client.post(reverse("portal:session_cancel", args=[soon.pk])).status_code == 302
 
 
@@ -343,13 +438,7 @@ def test_moving_inside_the_window_through_the_service(patient_client, patient, p
 
 
 def test_moving_within_the_notice_is_refused(patient_client, patient, plan, practitioner):
-    soon = factories.make_session(
-        patient=patient,
-        practitioner=practitioner,
-        start=timezone.now() + timedelta(hours=5),
-        plan=plan,
-        planned_session=_visit(plan, 1),
-    )
+    soon = _five_hours_ahead(patient, practitioner, plan)
     response = patient_client.get(reverse("portal:session_move", args=[soon.pk]))
     assert (
         "Sessions can be moved online until 24 hours before; please call the clinic"
@@ -357,9 +446,21 @@ def test_moving_within_the_notice_is_refused(patient_client, patient, plan, prac
     )
 
 
+def test_the_home_page_says_to_call_instead_of_offering_a_change_within_the_notice(
+    patient_client, patient, plan, practitioner
+):
+    soon = _five_hours_ahead(patient, practitioner, plan)
+    page = patient_client.get(reverse("portal:home")).content.decode()
+    assert reverse("portal:session_move", args=[soon.pk]) not in page
+    assert reverse("portal:session_cancel", args=[soon.pk]) not in page
+    assert "Less than 24 hours to go: to change or cancel this session, please call the clinic." in page
+
+
 def test_a_full_window_offers_the_waitlist(patient_client, patient, plan, practitioner, start):
     Closure.objects.create(
-        location=practitioner.working_hours.first().location, first_day=start, last_day=start
+        location=practitioner.working_hours.first().location,
+        first_day=start,
+        last_day=start + timedelta(days=27),
     )
     url = _book_url(_visit(plan, 1))
     text = patient_client.get(url).content.decode()

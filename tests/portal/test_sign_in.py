@@ -104,6 +104,7 @@ def test_a_wrong_birth_date_is_refused_with_what_was_typed_kept(client, patient,
     page = response.content.decode()
     assert response.status_code == 200
     assert services.PORTAL_WRONG_BIRTH_DATE in page and 'value="1991-04-23"' in page
+    assert "4 more tries on this link." in page
     assert SESSION_KEY not in client.session
     assert PortalLink.objects.get().failed_attempts == 1
 
@@ -119,8 +120,10 @@ def test_a_birth_date_that_is_not_a_date_is_a_message_not_an_error(client, patie
 def test_five_wrong_birth_dates_burn_the_link(client, patient, mailoutbox):
     ask_link(client, patient.email)
     path = link_path(mailoutbox[0].body)
-    for _ in range(4):
-        assert client.post(path, {"birth_date": "2000-01-01"}).status_code == 200
+    pages = [client.post(path, {"birth_date": "2000-01-01"}) for _ in range(4)]
+    assert [page.status_code for page in pages] == [200] * 4
+    assert "3 more tries on this link." in pages[1].content.decode()
+    assert "One more try on this link: after that, ask for a new one." in pages[3].content.decode()
     fifth = client.post(path, {"birth_date": "2000-01-01"})
     assert fifth.status_code == 410 and services.PORTAL_LINK_BURNT in fifth.content.decode()
     # Even the right date cannot use it now.

@@ -237,8 +237,16 @@ def hours_judgement(facts: BookingFacts) -> tuple[list[str], int | None]:
 
 
 def contraindication_problems(facts: BookingFacts) -> list[str]:
-    verdict = planning.check_treatment(facts.profile, facts.catalog, facts.treatment, facts.areas)
-    name = facts.treatment_name
+    return treatment_problems(
+        facts.profile, facts.catalog, facts.treatment, facts.treatment_name, facts.areas
+    )
+
+
+def treatment_problems(
+    profile: Profile, catalog: planning.Catalog, treatment: str, name: str, areas: tuple[str, ...]
+) -> list[str]:
+    """Why `treatment` may not be done on `areas` on the profile's `today`: the contraindications."""
+    verdict = planning.check_treatment(profile, catalog, treatment, areas)
     reasons = "; ".join(reason.text for reason in verdict.reasons)
     if verdict.status == OptionStatus.EXCLUDED:
         return [f"{name} must not be done for this patient: {reasons}"]
@@ -264,19 +272,42 @@ def min_interval_days(catalog: planning.Catalog, treatment: str, plan_min: int |
 
 
 def booking_interval_problems(facts: BookingFacts) -> list[str]:
-    tree = facts.catalog.tree
-
-    def overlaps(first: tuple[str, ...], second: tuple[str, ...]) -> bool:
-        return any(tree.overlaps(a, b) for a in first for b in second) or not first or not second
-
-    return interval_problems(
+    return series_problems(
+        facts.catalog,
         treatment=facts.treatment,
         name=facts.treatment_name,
         areas=facts.areas,
         day=facts.day,
         sessions=facts.past_sessions,
-        min_interval_days=min_interval_days(facts.catalog, facts.treatment, facts.plan_min_interval),
-        gap_days=facts.catalog.gap_days,
+        plan_min_interval=facts.plan_min_interval,
+    )
+
+
+def series_problems(
+    catalog: planning.Catalog,
+    *,
+    treatment: str,
+    name: str,
+    areas: tuple[str, ...],
+    day: date,
+    sessions: Sequence[PastSession],
+    plan_min_interval: int | None,
+) -> list[str]:
+    """Why a `treatment` session on `day` is too close to the patient's other `sessions`: its
+    series' least interval, and the catalog's gaps to other procedures on the same areas."""
+    tree = catalog.tree
+
+    def overlaps(first: tuple[str, ...], second: tuple[str, ...]) -> bool:
+        return any(tree.overlaps(a, b) for a in first for b in second) or not first or not second
+
+    return interval_problems(
+        treatment=treatment,
+        name=name,
+        areas=areas,
+        day=day,
+        sessions=sessions,
+        min_interval_days=min_interval_days(catalog, treatment, plan_min_interval),
+        gap_days=catalog.gap_days,
         overlaps=overlaps,
     )
 

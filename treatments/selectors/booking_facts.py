@@ -90,7 +90,8 @@ def _sites(practitioner: Practitioner, day: date) -> tuple[SiteHours, ...]:
     )
 
 
-def _past_sessions(patient: Patient, exclude: int | None) -> tuple[PastSession, ...]:
+def past_sessions(patient: Patient, exclude: int | None) -> tuple[PastSession, ...]:
+    """The patient's active sessions as the interval rules read them; `exclude`: one being moved."""
     others = Appointment.objects.filter(patient=patient).active().select_related("treatment")
     if exclude is not None:
         others = others.exclude(pk=exclude)
@@ -174,7 +175,7 @@ def booking_facts(
         time_off=time_off,
         catalog=planning.prepare_catalog(catalog.engine),
         profile=profile_for_patient(patient, today=day),
-        past_sessions=_past_sessions(patient, exclude),
+        past_sessions=past_sessions(patient, exclude),
         plan_min_interval=plan_min_interval(plan, treatment.slug),
         room=chosen_room,
         devices=chosen_devices,

@@ -5,9 +5,10 @@ Never a plan's reasons, flags or profile, nor a record's notes (clinicians' word
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from treatments.models import Appointment, Plan, PlannedSession
@@ -58,6 +59,8 @@ class PortalSession:
     status: str
     status_label: str
     changeable: bool = False  # a booked visit of a plan: the patient may move or cancel it online
+    # A changeable session too close to change online (PORTAL_CANCEL_NOTICE_HOURS): call the clinic.
+    call_to_change: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +247,13 @@ def portal_sessions(patient_id: int, *, now: datetime) -> tuple[list[PortalSessi
         .values_list(*SESSION_FIELDS)[:SHOWN]
     )
     sessions = [_session(row) for row in rows]
+    notice = now + timedelta(hours=settings.PORTAL_CANCEL_NOTICE_HOURS)
     upcoming = sorted(
-        (s for s in sessions if s.starts_at >= now and s.status in Appointment.ACTIVE),
+        (
+            replace(s, changeable=False, call_to_change=True) if s.changeable and s.starts_at < notice else s
+            for s in sessions
+            if s.starts_at >= now and s.status in Appointment.ACTIVE
+        ),
         key=lambda s: s.starts_at,
     )
     return upcoming, [s for s in sessions if s.starts_at < now]
