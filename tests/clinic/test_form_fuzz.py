@@ -247,6 +247,7 @@ def url_name(url):
 # Forms not fuzzed, and why.
 NOT_FUZZED = {
     "logout": "takes no input; posting it signs the fuzzing client out",
+    "portal:logout": "takes no input; posting it signs the fuzzing patient out",
 }
 
 
@@ -259,6 +260,7 @@ def world(settings):
     from treatments.selectors.availability import clinic_zone
 
     settings.REQUIRE_2FA = False
+    settings.SMS_BACKEND = "clinic.sms.LocmemBackend"
     location = factories.make_location()
     clinician = factories.clinician(username="fuzz.clinician")
     practitioner = factories.make_practitioner(location, user=clinician)
@@ -314,6 +316,7 @@ def world(settings):
     open_intake = patient_services.intake_start(patient=patient, by=desk, now=now)
     pk = patient.pk
     day = timezone.localdate() + timedelta(days=1)
+    portal = _portal_world(practitioner, now=now)
     pages = {
         "front desk": [
             "/patients/",
@@ -347,7 +350,8 @@ def world(settings):
             f"/sessions/{signed.pk}/record/",
             "/accounts/2fa/setup/",
         ],
-        "anonymous": ["/accounts/login/", "/intake/", f"/intake/{open_intake.token}/"],
+        "anonymous": ["/accounts/login/", "/intake/", f"/intake/{open_intake.token}/", "/portal/"],
+        **portal["pages"],
     }
     # Where a write shows what was written, and who looks: after each write that succeeded.
     desk_pages = [
@@ -374,6 +378,7 @@ def world(settings):
         "clinician": [("clinician", page) for page in clinician_pages],
         # What a patient types on the tablet is read by a clinician.
         "anonymous": [("clinician", f"/patients/{pk}/intake/{open_intake.pk}/review/")],
+        **portal["shown_on"],
     }
     # Values that make each form valid, where the page does not show them already: the fuzz then
     # spoils a few fields of a valid post, so that writes succeed and their pages are looked at.
@@ -396,13 +401,78 @@ def world(settings):
         "treatments:session_cancel": {"reason": "The patient called"},
         "intake_enter": {"code": open_intake.code},
     }
-    users = {"front desk": desk, "clinician": clinician, "anonymous": None}
+    users = {"front desk": desk, "clinician": clinician, "anonymous": None, **portal["users"]}
     return {
         "pages": pages,
         "shown_on": shown_on,
         "valid": valid,
         "users": users,
         "desk_session": desk_session.pk,
+    }
+
+
+def _portal_world(practitioner, *, now):
+    """Patients signed in to the portal, each with the pages of their forms: one with an accepted
+    plan (visit 1 booked, visit 2 to book), a session within the pre-visit hours and an intake
+    waiting for review; one with a plan to sign."""
+    from patients import services as patient_services
+    from patients.portal_services import portal_link_issue, portal_link_redeem
+    from treatments.models import Plan
+
+    def account_user(patient):
+        token = portal_link_issue(
+            patient=patient,
+            channel="email",
+            now=now,
+            expires_at=now + timedelta(hours=1),
+            next_path="/portal/home/",
+        )
+        return portal_link_redeem(token=token, birth_date=patient.date_of_birth, now=now).user
+
+    booking = factories.PatientFactory(first_name="Fuzz", last_name="Portal")
+    start = timezone.localdate() + timedelta(days=7)
+    plan = factories.make_accepted_plan(booking, start=start)
+    visit_1, visit_2 = plan.planned_sessions.order_by("visit")[:2]
+    booked = factories.make_session(
+        patient=booking,
+        practitioner=practitioner,
+        start=timezone.make_aware(datetime.combine(start, time(10))),
+        plan=plan,
+        planned_session=visit_1,
+    )
+    soon = factories.make_session(patient=booking, practitioner=practitioner, start=now + timedelta(hours=3))
+    booking_user = account_user(booking)
+    waiting, _ = patient_services.intake_submit_from_portal(
+        patient=booking, answers={}, by=booking_user, now=now
+    )
+    signing = factories.PatientFactory(first_name="Fuzz", last_name="Signing")
+    to_sign = factories.make_accepted_plan(signing, start=start)
+    Plan.objects.filter(pk=to_sign.pk).update(status=Plan.Status.AWAITING_CONSENT)
+    return {
+        "users": {"patient": booking_user, "patient to sign": account_user(signing)},
+        "pages": {
+            "patient": [
+                "/portal/home/",
+                f"/portal/visits/{visit_2.pk}/book/",
+                f"/portal/sessions/{booked.pk}/move/",
+                f"/portal/sessions/{booked.pk}/cancel/",
+                f"/portal/sessions/{soon.pk}/questions/",
+                "/portal/intake/",
+            ],
+            "patient to sign": [f"/portal/plans/{to_sign.pk}/consent/"],
+        },
+        # What a patient writes is read by the patient and by a clinician.
+        "shown_on": {
+            "patient": [
+                ("patient", "/portal/home/"),
+                ("clinician", f"/sessions/{soon.pk}/record/"),
+                ("clinician", f"/patients/{booking.pk}/intake/{waiting.pk}/review/"),
+            ],
+            "patient to sign": [
+                ("patient to sign", "/portal/home/"),
+                ("clinician", f"/patients/{signing.pk}/"),
+            ],
+        },
     }
 
 
@@ -597,6 +667,15 @@ EXPECTED = {
     ("two_factor_setup", "post"),
     ("intake_enter", "post"),
     ("intake_fill", "post"),
+    ("portal:start", "post"),
+    ("portal:visit_book", "get"),
+    ("portal:visit_book", "post"),
+    ("portal:session_move", "post"),
+    ("portal:session_cancel", "post"),
+    ("portal:previsit", "post"),
+    ("portal:intake", "post"),
+    ("portal:consent", "post"),
+    ("portal:logout", "post"),
 }
 
 
@@ -612,6 +691,9 @@ WRITES = {
     "treatments:record_addendum",
     "treatments:record_screening",
     "intake_fill",
+    "portal:session_cancel",
+    "portal:previsit",
+    "portal:intake",
 }
 
 
@@ -668,6 +750,8 @@ STORED_AND_SHOWN = {
     ("treatments:record_addendum", "reason"),
     ("intake_fill", "medications"),
     ("intake_fill", "anything_else"),
+    ("portal:previsit", "new_medications"),
+    ("portal:intake", "medications"),
 }
 
 

@@ -127,7 +127,7 @@ def interval_problems(
         if other.treatment == treatment:
             if min_interval_days and apart < min_interval_days:
                 problems.append(
-                    f"{name} on {other.day:%b %d, %Y} is only {apart} days away; its series needs "
+                    f"{name} on {planning.day_text(other.day)} is only {apart} days away; its series needs "
                     f"at least {min_interval_days} days between sessions."
                 )
             continue
@@ -139,7 +139,7 @@ def interval_problems(
             needed = gap_days(treatment, other.treatment)
         if needed and apart < needed:
             problems.append(
-                f"{other.name} on {other.day:%b %d, %Y} treats an overlapping area only {apart} days "
+                f"{other.name} on {planning.day_text(other.day)} treats an overlapping area only {apart} days "
                 f"away; the catalog asks for at least {needed} days between them."
             )
     return problems
