@@ -416,12 +416,16 @@ def portal_visit_waitlist(request: HttpRequest, pk: int) -> HttpResponse:
     visit = bookable_visit(patient.pk, pk, today=timezone.localdate())
     if visit is None:
         raise Http404
+    window = visit.window
     try:
         waitlist.waitlist_add(
             patient=visit.planned.plan.patient,
             by=current_account(request).user,
             today=timezone.localdate(),
             planned_session=visit.planned,
+            # The window the page showed, which follows the series as booked; None: it has passed.
+            earliest=window.first if window else None,
+            latest=window.last if window else None,
         )
     except ValidationError as refusal:
         words, _ = _refusal_words(refusal)

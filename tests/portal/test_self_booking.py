@@ -472,6 +472,8 @@ def test_a_full_window_offers_the_waitlist(patient_client, patient, plan, practi
     assert response.status_code == 302 and response["Location"] == url
     entry = WaitlistEntry.objects.get(planned_session=_visit(plan, 1))
     assert entry.patient == patient and entry.status == WaitlistEntry.Status.WAITING
+    # The window the page showed (the first session's PORTAL_FIRST_VISIT_DAYS), not only the planned day.
+    assert (entry.earliest, entry.latest) == (start, start + timedelta(days=27))
     assert entry.added_by == PortalAccount.objects.get(patient=patient).user
     text = patient_client.get(url).content.decode()
     assert "You are on the waitlist for this visit" in text and "Join the waitlist" not in text

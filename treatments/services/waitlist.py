@@ -101,7 +101,8 @@ def waitlist_add(
     location: Location | None = None,
     anyway: bool = False,
 ) -> WaitlistEntry:
-    """A plan visit (its treatment, areas and window) or a treatment between two dates.
+    """A plan visit (its treatment, areas and window: the planned dates, or `earliest` and `latest`
+    when given) or a treatment between two dates.
 
     Judged first as a booking on the window's first day would be: an absolute contraindication
     refuses (ValidationError, code CLINICAL); a relative one, or a precaution of a treatment
@@ -112,6 +113,9 @@ def waitlist_add(
         if planned_session.plan.patient_id != patient.pk:
             raise ValidationError(NOT_CURRENT_PLAN)
         first, last = _visit_window(planned_session, today)
+        if earliest is not None and latest is not None:
+            # The caller's reading of the visit's window (the portal's follows the series as booked).
+            first, last = max(earliest, today), latest
         fields = {"treatment": planned_session.treatment, "earliest": first, "latest": last}
         chosen_areas = list(planned_session.areas.all())
     else:
