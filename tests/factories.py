@@ -46,7 +46,10 @@ class PatientFactory(factory.django.DjangoModelFactory):
     date_of_birth = factory.Faker("date_of_birth", minimum_age=20, maximum_age=80)
     sex = "female"
     phone = factory.Sequence(lambda n: f"+1 212 555 {n % 10000:04d}")
-    email = factory.LazyAttribute(lambda p: f"{p.first_name}.{p.last_name}@example.com".lower())
+    # Numbered: Faker repeats common names, and tests count messages by address.
+    email = factory.LazyAttributeSequence(
+        lambda p, n: f"{p.first_name}.{p.last_name}.{n}@example.com".lower()
+    )
     fitzpatrick = 2
 
 

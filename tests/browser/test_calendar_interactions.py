@@ -50,7 +50,7 @@ def free_cell(grid, doctor, hhmm):
     return grid.locator(f'td.calendar-free[data-time="{hhmm}"][data-practitioner="{doctor.pk}"]')
 
 
-def test_book_from_an_empty_cell(page, login, clinic):
+def test_book_from_an_empty_cell(page, login, clinic, screenshot):
     _, doctor = clinic
     desk = factories.front_desk()
     patient = PatientFactory(first_name="Cora", last_name="Cellbook")
@@ -78,6 +78,7 @@ def test_book_from_an_empty_cell(page, login, clinic):
     assert session.starts_at == at(day, 11) and session.practitioner_id == doctor.pk
     cell = page.locator("td.calendar-session", has_text="Cora Cellbook")
     expect(cell).to_contain_text("11:00")
+    screenshot(page, "desk-01-day-view")
 
 
 def test_drag_a_session_to_a_free_time_then_to_a_closed_one(page, login, clinic):

@@ -32,7 +32,7 @@ def book(doctor, start, patient):
     )
 
 
-def test_refused_panel_actions_say_why_in_the_panel(page, login):
+def test_refused_panel_actions_say_why_in_the_panel(page, login, screenshot):
     location = factories.make_location(open_days=range(7), rooms=2)
     doctor = factories.make_practitioner(location, days=range(7))
     desk = factories.front_desk()
@@ -52,6 +52,7 @@ def test_refused_panel_actions_say_why_in_the_panel(page, login):
     expect(panel).to_contain_text("The practitioner is already booked at that time.")
     free_times = panel.get_by_role("list", name="Free times for this session")
     expect(free_times.get_by_role("button").first).to_be_visible()
+    screenshot(page, "desk-02-panel-refusal")
     expect(page).to_have_url(re.compile(r"/schedule/\?date="))  # still on the calendar
 
     free_times.get_by_role("button").first.click()

@@ -20,7 +20,7 @@ def shade(locator):
     return locator.evaluate("cell => getComputedStyle(cell).boxShadow")
 
 
-def test_tap_the_question_sticky_heads_and_a_yes_that_stands_out(page, login):
+def test_tap_the_question_sticky_heads_and_a_yes_that_stands_out(page, login, screenshot):
     doctor_user = factories.clinician(first_name="Tab", last_name="Let")
     doctor = factories.make_practitioner(factories.make_location(rooms=1, pens=1), user=doctor_user)
     patient = factories.PatientFactory(first_name="Sam", last_name="Screened")
@@ -56,6 +56,7 @@ def test_tap_the_question_sticky_heads_and_a_yes_that_stands_out(page, login):
     assert shade(second.locator("th")) != plain_row
     assert shade(second.locator("td.screening-yes")) not in (plain_row, shade(second.locator("th")))
     assert shade(first.locator("th")) == plain_row  # answered "no"
+    screenshot(page, "desk-04-tablet-screening")
     # A stray tap on its text does not turn the "yes" back into a "no".
     second.locator("label.screening-label").click(force=True)
     expect(second.locator("input[value=yes]")).to_be_checked()

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 NY = ZoneInfo("America/New_York")
 
 
-def test_a_cancelled_session_is_offered_to_a_waiting_patient_and_booked_in_one_click(page, login):
+def test_a_cancelled_session_is_offered_to_a_waiting_patient_and_booked_in_one_click(page, login, screenshot):
     location = factories.make_location(open_days=range(7), rooms=2)
     doctor = factories.make_practitioner(location, days=range(7))
     desk = factories.front_desk()
@@ -49,6 +49,7 @@ def test_a_cancelled_session_is_offered_to_a_waiting_patient_and_booked_in_one_c
     panel.get_by_role("button", name="Cancel session").click()
     offers = panel.get_by_role("region", name="Waiting patients for this time")
     expect(offers).to_contain_text("Wendy Waiting")
+    screenshot(page, "desk-03-waitlist-offer")
 
     offers.get_by_role("button", name="Book 10:00").click()
     expect(page.get_by_text("Booked Wendy Waiting from the waitlist.")).to_be_visible()
