@@ -283,3 +283,39 @@ def _session_today(practitioner, *, by):
         booked_by=by,
     )
     session.areas.set(BodyArea.objects.filter(slug__in=["cheeks", "forehead"]))
+
+
+# The patient who tries the portal: her plan waits for her to sign it there, then to book it.
+PORTAL_PATIENT = ("Aisha", "Bello")
+
+
+def create_demo_plan(*, today, by):
+    """The plan the engine suggests for PORTAL_PATIENT, accepted as the plan builder offers it and
+    sent to her to sign in the portal. None when she has a plan already or nothing is offered."""
+    from treatments.engine.plan_choices import default_choices
+    from treatments.models import Plan
+    from treatments.selectors.plan_suggestions import current_catalog, suggest_for_patient
+    from treatments.services import plans
+
+    first, last = PORTAL_PATIENT
+    patient = Patient.objects.get(first_name=first, last_name=last)
+    if Plan.objects.filter(patient=patient).exists():
+        return None
+    catalog = current_catalog()
+    found = suggest_for_patient(patient, today=today, catalog=catalog)
+    if found.suggestion is None:
+        return None
+    try:
+        return plans.plan_accept(
+            patient=patient,
+            today=today,
+            profile=found.profile,
+            suggestion=found.suggestion,
+            choices=default_choices(found.suggestion),
+            catalog=catalog,
+            replaces=None,
+            by=by,
+            awaiting_consent=True,
+        )
+    except ValidationError:
+        return None  # the demo catalog was edited so that nothing can be chosen: no plan

@@ -64,7 +64,11 @@ from patients.models import (
 )
 from treatments.engine import booking_rules, planning, record_rules, screening
 from treatments.engine.booking_rules import PastSession
-from treatments.engine.plan_choices import ItemChoice, check_choice, chosen_plan, default_option_index
+from treatments.engine.plan_choices import (
+    chosen_plan,
+    default_choices,
+    default_option_index,
+)
 from treatments.engine.plan_results import OptionStatus
 from treatments.engine.record_rules import FieldKind, FieldLink
 from treatments.models import (
@@ -797,17 +801,6 @@ class ScaleBuilder:
         self.report.counts["plans_through_service"] = done
         self.report.counts["archetypes_with_a_plan"] = sum(1 for a in self.archetypes if a.template)
 
-    def _choices(self, suggestion: Any) -> list[ItemChoice]:
-        """What the plan builder offers by default, precautions acknowledged."""
-        choices = []
-        for item in suggestion.items:
-            index = default_option_index(item.options)
-            choice = ItemChoice(option_index=index, acknowledged=True)
-            if index is not None and check_choice(item.options[index], choice):
-                choice = ItemChoice(option_index=None)
-            choices.append(choice)
-        return choices
-
     def _accept_through_service(
         self, n: int, forms: dict[str, int], *, replaces: Plan | None = None, today: date | None = None
     ) -> Plan | None:
@@ -816,7 +809,7 @@ class ScaleBuilder:
         found = suggest_for_patient(patient, today=anchor, catalog=self.catalog)
         if found.suggestion is None:
             return None
-        choices = self._choices(found.suggestion)
+        choices = default_choices(found.suggestion)
         treatments = chosen_plan(found.suggestion, choices, self.catalog.engine).treatments
         if not treatments:
             return None

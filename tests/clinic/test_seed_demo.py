@@ -61,3 +61,28 @@ def test_the_demo_books_a_few_sessions_once(settings):
     assert booked >= 3
     call_command("seed_demo", verbosity=0)
     assert Appointment.objects.count() == booked
+
+
+@pytest.mark.django_db
+def test_the_demo_sends_a_plan_to_sign_and_says_how_to_try_the_portal(settings, mailoutbox):
+    """`make run` leaves a patient whose plan waits in the portal: sign in as she would, sign it."""
+    from io import StringIO
+
+    from django.test import Client
+
+    from tests.portal.helpers import sign_in
+    from treatments.models import Plan
+
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", verbosity=0)
+    plan = Plan.objects.get(patient__first_name="Aisha", patient__last_name="Bello")
+    assert plan.status == Plan.Status.AWAITING_CONSENT and plan.planned_sessions.exists()
+    patient = plan.patient
+    printed = out.getvalue()
+    assert f"/portal/ as Aisha Bello: {patient.email}, born {patient.date_of_birth.isoformat()}" in printed
+    client = Client()
+    sign_in(client, patient, mailoutbox)
+    home = client.get("/portal/home/").content.decode()
+    assert f"/portal/plans/{plan.pk}/consent/" in home

@@ -139,6 +139,19 @@ def default_option_index(options: Sequence[Option]) -> int | None:
     return next((index for index, option in enumerate(options) if option.schedulable), None)
 
 
+def default_choices(suggestion: Suggestion) -> list[ItemChoice]:
+    """What the plan builder offers untouched, its precautions acknowledged: each item's default
+    option, or nothing for an item whose default cannot be chosen as it is."""
+    choices = []
+    for item in suggestion.items:
+        index = default_option_index(item.options)
+        choice = ItemChoice(option_index=index, acknowledged=True)
+        if index is not None and check_choice(item.options[index], choice):
+            choice = ItemChoice(option_index=None)
+        choices.append(choice)
+    return choices
+
+
 def check_choice(option: Option, choice: ItemChoice) -> list[str]:
     """Return the problems with choosing `option` as adjusted by `choice`."""
     problems = []
