@@ -141,7 +141,9 @@ def create_demo_users(*, password):
 
 
 def create_demo_clinic(users):
-    location, _ = Location.objects.get_or_create(name="Main clinic", defaults={"address": "1 Demo Street"})
+    location, _ = Location.objects.get_or_create(
+        name="Main clinic", defaults={"address": "1 Demo Street", "phone": "+1 212 555 0199"}
+    )
     if not location.opening_hours.exists():
         OpeningHours.objects.bulk_create(
             [OpeningHours(location=location, weekday=d, starts=time(9), ends=time(18)) for d in range(5)]

@@ -34,6 +34,7 @@ from treatments.selectors.portal_booking import (
     bookable_visit,
     plan_session,
     visit_times,
+    with_booking_windows,
 )
 from treatments.selectors.session_versions import session_version
 from treatments.services import booking, waitlist
@@ -51,7 +52,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         **portal_consent.home_context(patient.pk, now),
         **portal_intake.home_context(patient.pk, now),
         "first_name": patient.first_name,
-        "plans": portal_plans(patient.pk),
+        "plans": with_booking_windows(portal_plans(patient.pk), patient.pk, today=local_day(now)),
         "upcoming": upcoming,
         "past": past,
         "last_aftercare": last_aftercare(patient.pk),
@@ -231,8 +232,9 @@ def _visit_page(
         else None
     )
     shown_day = times.day if times and times.day and window and window.holds(times.day) else None
+    every_day_refused = times is not None and times.refusal is not None and times.first_free_day is None
     if times is not None and times.refusal is not None and shown_day is not None and not problem:
-        problem = _day_refused(times.refusal, shown_day, every_day=times.first_free_day is None)
+        problem = _day_refused(times.refusal, shown_day, every_day=every_day_refused)
     context = {
         "visit": visit,
         "moving": moving,
@@ -247,6 +249,8 @@ def _visit_page(
         # The waitlist would not help a window whose every day is refused, and not a clinical refusal.
         "nothing_free": times is not None and times.first_free_day is None and times.refusal is None,
         "first_free_day": times.first_free_day if times and times.first_free_day != shown_day else None,
+        # Nothing to choose: the message says to call; no day picker, no empty list of times.
+        "every_day_refused": every_day_refused,
         "no_free_time": NO_FREE_TIME,
     }
     return render(request, "portal/book.html", context, status=status)

@@ -118,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.roles.roles_context",
+                "clinic.portal_contacts.clinic_phones",
             ],
         },
     },

@@ -76,7 +76,8 @@ def intake_done(request):
 
 
 def reviewed_message(result: services.IntakeReviewResult) -> str:
-    message = f"Intake reviewed: {len(result.created)} entries added to the medical history."
+    count = len(result.created)
+    message = f"Intake reviewed: {count} {'entry' if count == 1 else 'entries'} added to the medical history."
     if result.kept:
         names = ", ".join(record.condition.name for record in result.kept)
         message += f" Already in the history, kept as one record: {names}."

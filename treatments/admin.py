@@ -347,7 +347,7 @@ class ClosureInline(admin.TabularInline):
 
 @admin.register(Location)
 class LocationAdmin(SchedulingResourceAdmin):
-    list_display = ("name", "active")
+    list_display = ("name", "phone", "active")
     search_fields = ("name", "address")
     inlines = [OpeningHoursInline, ClosureInline]
 

@@ -101,7 +101,7 @@ def test_confirming_keeps_the_ongoing_record_and_creates_only_the_new_item(clini
     )
     response = _confirm(clinician_client, intake)
     page = response.content.decode()
-    assert "Intake reviewed: 1 entries added to the medical history." in page
+    assert "Intake reviewed: 1 entry added to the medical history." in page
     assert "Already in the history, kept as one record: Isotretinoin." in page
 
     [kept] = _records(patient, "isotretinoin")

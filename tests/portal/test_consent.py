@@ -181,6 +181,12 @@ def test_the_home_page_asks_for_each_waiting_plan(patient_client, patient):
     home = patient_client.get(reverse("portal:home")).content.decode()
     assert "Your new plan is ready: read and sign the consent" in home
     assert url(plan) in home
+    # The rest of the page agrees: no "book from your plan below", no "no plan yet".
+    assert (
+        "You have no treatment plan yet" not in home
+        and "Book your next visit from your plan below" not in home
+    )
+    assert "Your plan is waiting for your signature above" in home
     # A plan waiting for consent is not bookable from the portal.
     for planned in plan.planned_sessions.all():
         assert reverse("portal:visit_book", args=[planned.pk]) not in home

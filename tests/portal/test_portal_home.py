@@ -49,7 +49,8 @@ def test_the_page_greets_the_patient_and_tells_the_plan_from_the_catalog(patient
     assert "Hello Ines" in page
     assert Treatment.objects.get(slug="mn").name in page
     assert "3 sessions, about 4 weeks apart" in page and "cheeks" in page
-    assert f"On or soon after {start:%-d %B %Y}" in page
+    # The next visit to book: the window its booking page offers (PORTAL_FIRST_VISIT_DAYS from its day).
+    assert f"Between {start:%-d %B} and {start + timedelta(days=27):%-d %B %Y}" in page
     second = start + timedelta(days=28)
     assert f"Between {second:%-d %B} and {second + timedelta(days=28):%-d %B %Y}" in page
     for line in ("PRE-LINE-ONE", "PRE-LINE-TWO avoid tanning", "AFTER-LINE-ONE", "AFTER-LINE-TWO"):
@@ -107,6 +108,10 @@ def test_a_session_page_shows_its_place_areas_and_care(patient_client, patient, 
     assert session.treatment.name in page and "14:00" in page and "Cheeks" in page
     assert "12 Harbour Street" in page and "PRE-LINE-ONE" in page and "AFTER-LINE-TWO" in page
     assert "OVERRIDE-MARK" not in page
+    # Cancelled, the session asks for no preparation and promises no care.
+    type(session).objects.filter(pk=session.pk).update(status="cancelled")
+    page = patient_client.get(reverse("portal:session", args=[session.pk])).content.decode()
+    assert "Cancelled" in page and "PRE-LINE-ONE" not in page and "AFTER-LINE-TWO" not in page
 
 
 def test_a_patient_without_plan_or_sessions_gets_a_plain_page(patient_client):
@@ -149,3 +154,40 @@ def test_nothing_private_reaches_the_logs(client, patient, mailoutbox, caplog, s
 
 def test_the_session_expires_sooner_than_a_staff_session(patient_client, settings):
     assert patient_client.session.get_expiry_age() == settings.PORTAL_SESSION_SECONDS == 1800
+
+
+def test_the_next_visit_has_the_dates_its_booking_page_offers(patient_client, patient):
+    """Visit 1 booked later than planned: visit 2's dates on the home page follow it, as its booking
+    page does (the plan's interval after visit 1 as booked), not the dates the plan was drawn with."""
+    start = timezone.localdate() + timedelta(days=3)
+    plan = factories.make_accepted_plan(patient, start=start, sessions=2, interval=(14, 28, 56))
+    first, second = plan.planned_sessions.order_by("visit")
+    booked_day = start + timedelta(days=9)
+    factories.make_session(patient=patient, start=_at(booked_day, 10), plan=plan, planned_session=first)
+    page = patient_client.get(reverse("portal:home")).content.decode()
+    low, high = booked_day + timedelta(days=14), booked_day + timedelta(days=56)
+    assert f"Between {low:%-d %B} and {high:%-d %B %Y}" in page
+    booking = patient_client.get(reverse("portal:visit_book", args=[second.pk])).content.decode()
+    assert (
+        f"{low:%a} {low.day} {low:%b}" in booking and f"{high:%a} {high.day} {high:%b} {high.year}" in booking
+    )
+
+
+def test_every_portal_page_gives_the_clinics_phone_number_and_the_session_its_own(patient_client, patient):
+    """The portal asks patients to call the clinic when it cannot help online: it gives the number."""
+    session = factories.make_session(patient=patient, start=_at(timezone.localdate() + timedelta(days=2), 14))
+    location = session.location
+    location.phone = "+1 212 555 0199"
+    location.save(update_fields=["phone"])
+    type(location).objects.create(name="Closed branch", phone="+1 212 555 0000", active=False)
+    for url in (reverse("portal:home"), reverse("portal:session", args=[session.pk])):
+        page = patient_client.get(url).content.decode()
+        footer = page[page.index('data-testid="clinic-phones"') :]
+        assert f'{location.name} <a href="tel:+12125550199">+1 212 555 0199</a>' in footer
+        assert "Closed branch" not in page
+    detail = patient_client.get(reverse("portal:session", args=[session.pk])).content.decode()
+    assert detail.count('href="tel:+12125550199"') == 2  # under the place, and in the footer
+
+
+def test_no_footer_without_a_number(patient_client):
+    assert 'data-testid="clinic-phones"' not in patient_client.get(reverse("portal:home")).content.decode()

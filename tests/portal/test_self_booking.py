@@ -230,6 +230,8 @@ def test_a_contraindication_on_that_date_is_refused_without_a_clinical_word(
     assert "This visit cannot be booked online on any of its dates." in page
     assert "The clinic needs to check something with you first" in page
     assert 'name="slot"' not in page and "Join the waitlist" not in page
+    # Nothing to choose from: no day picker, no "Free times on" heading under the message.
+    assert 'name="day"' not in page and "Free times on" not in page and "Back to your treatment" in page
     for clinical in (record.condition.name, "keloid", "must not", "contraindicat", "clinician"):
         assert clinical.lower() not in page.lower()
 
@@ -255,6 +257,11 @@ def test_days_a_contraindication_defers_are_not_offered_and_the_first_free_day_i
     assert 'name="slot"' not in refused
     assert f'href="?day={free:%Y-%m-%d}"' in refused  # the first day with a free time
     assert "isotretinoin" not in refused.lower() and record.condition.name.lower() not in refused.lower()
+    # A day with free times of its own does not point elsewhere; a day outside the window does.
+    later = patient_client.get(url, {"day": (free + timedelta(days=1)).isoformat()}).content.decode()
+    assert 'name="slot"' in later and 'data-testid="first-free-day"' not in later
+    outside = patient_client.get(url, {"day": (start + timedelta(days=60)).isoformat()}).content.decode()
+    assert "is outside this visit" in outside and f'href="?day={free:%Y-%m-%d}"' in outside
     # A time offered is one the booking service takes.
     response = patient_client.post(url, _slot(_at(free, 10), practitioner))
     assert response.status_code == 302

@@ -30,6 +30,11 @@ class Weekday(models.IntegerChoices):
 class Location(models.Model):
     name = models.CharField(max_length=120, unique=True)
     address = models.TextField(blank=True)
+    phone = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Shown to patients in the portal, which asks them to call the clinic when it cannot help online.",
+    )
     active = models.BooleanField(default=True)
 
     history = HistoricalRecords()

@@ -68,13 +68,15 @@ class PortalSessionDetail:
     session: PortalSession
     areas: tuple[str, ...]
     address: str
+    phone: str
     pre_care: tuple[str, ...]
     aftercare: tuple[str, ...]
 
 
 def _date_label(moment: datetime) -> tuple[str, str]:
     local = timezone.localtime(moment)
-    return f"{local:%a %b} {local.day}, {local.year}", f"{local:%H:%M}"
+    # As the booking pages write a day ("Mon 14 Dec 2026"): one style across the portal.
+    return f"{local:%a} {local.day} {local:%b} {local.year}", f"{local:%H:%M}"
 
 
 def spacing_label(days: int | None) -> str:
@@ -276,7 +278,13 @@ def portal_session(patient_id: int, pk: int) -> PortalSessionDetail | None:
     """One of the patient's own sessions, or None (another patient's, or none): two queries."""
     row = (
         Appointment.objects.filter(pk=pk, patient_id=patient_id)
-        .values_list(*SESSION_FIELDS, "location__address", "treatment__pre_care", "treatment__aftercare")
+        .values_list(
+            *SESSION_FIELDS,
+            "location__address",
+            "location__phone",
+            "treatment__pre_care",
+            "treatment__aftercare",
+        )
         .first()
     )
     if row is None:
@@ -286,11 +294,12 @@ def portal_session(patient_id: int, pk: int) -> PortalSessionDetail | None:
         .order_by("bodyarea__sort_order", "bodyarea__name")
         .values_list("bodyarea__name", flat=True)
     )
-    *fields, address, pre_care, aftercare = row
+    *fields, address, phone, pre_care, aftercare = row
     return PortalSessionDetail(
         session=_session(tuple(fields)),
         areas=tuple(areas),
         address=address,
+        phone=phone,
         pre_care=tuple(care_lines(pre_care)),
         aftercare=tuple(care_lines(aftercare)),
     )

@@ -14,7 +14,7 @@ resources, the database's no-overlap rule).
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -26,6 +26,7 @@ from treatments.selectors.availability import SlotFinder
 from treatments.selectors.booking_facts import local_day, past_sessions, plan_intervals, plan_min_interval
 from treatments.selectors.patient_profile import profile_for_patient, profiled
 from treatments.selectors.plan_suggestions import current_catalog
+from treatments.selectors.portal import PortalPlan
 
 # Enough for every 15-minute start of a day across a clinic's practitioners.
 DAY_LIMIT = 600
@@ -282,3 +283,23 @@ def visit_times(
         if kept is None or (slot.practitioner == visit.practitioner != kept.practitioner):
             by_start[slot.start] = FreeTime(slot.start, slot.practitioner)
     return VisitTimes(day, tuple(by_start[start] for start in sorted(by_start)), first)
+
+
+def with_booking_windows(plans: list[PortalPlan], patient_id: int, *, today: date) -> list[PortalPlan]:
+    """`plans` with each next visit to book dated by the window its booking page offers
+    (`bookable_visit`), so that the home page and the booking page give the same dates: a few
+    queries per plan. Visits after it keep their planned dates, an estimate until it is booked."""
+    result = []
+    for plan in plans:
+        treatments = []
+        for treatment in plan.treatments:
+            visits = []
+            for visit in treatment.visits:
+                if visit.book_pk is not None:
+                    bookable = bookable_visit(patient_id, visit.book_pk, today=today)
+                    if bookable is not None and bookable.window is not None:
+                        visit = replace(visit, earliest=bookable.window.first, latest=bookable.window.last)
+                visits.append(visit)
+            treatments.append(replace(treatment, visits=tuple(visits)))
+        result.append(replace(plan, treatments=tuple(treatments)))
+    return result
