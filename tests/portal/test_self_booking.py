@@ -4,6 +4,7 @@ window, through the same booking service as the front desk (issue 17)."""
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -176,6 +177,17 @@ def test_booking_inside_the_window_books_the_planned_session_through_the_service
     assert AccessLogEntry.objects.filter(
         view_name="portal:visit_book", patient_id=patient.pk, kind="portal"
     ).exists()
+
+
+def test_the_desk_sees_that_the_patient_booked_online(patient_client, patient, plan, practitioner, start):
+    patient_client.post(_book_url(_visit(plan, 1)), _slot(_at(start, 10), practitioner))
+    online = Appointment.objects.get(planned_session=_visit(plan, 1))
+    desk = Client()
+    desk.force_login(factories.front_desk())
+    panel = desk.get(reverse("treatments:session", args=[online.pk])).content.decode()
+    assert "Booked online by the patient" in panel
+    by_desk = factories.make_session(patient=patient, practitioner=practitioner, start=_at(start, 14))
+    assert "Booked online" not in desk.get(reverse("treatments:session", args=[by_desk.pk])).content.decode()
 
 
 def test_a_time_outside_the_window_is_refused_with_the_window_and_nothing_is_booked(

@@ -9,8 +9,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from patients.models import PortalAccount
 from treatments.models import Appointment, Plan, PlannedSession
 from treatments.models.catalog import care_lines
 
@@ -303,3 +305,9 @@ def portal_session(patient_id: int, pk: int) -> PortalSessionDetail | None:
         pre_care=tuple(care_lines(pre_care)),
         aftercare=tuple(care_lines(aftercare)),
     )
+
+
+def booked_online() -> Exists:
+    """An annotation for a queryset of sessions: booked by the patient in the portal (its
+    `booked_by` is a portal account's user), for the staff's session panel. A subquery."""
+    return Exists(PortalAccount.objects.filter(user_id=OuterRef("booked_by_id")))

@@ -43,6 +43,15 @@ def day_verdict(*, appointment: Appointment, catalog: CurrentCatalog, profile: P
     )
 
 
+def blocked_on_its_day(appointment: Appointment, *, catalog: CurrentCatalog | None = None) -> bool:
+    """Whether the patient's history now blocks the session on its day (a condition recorded since
+    it was booked, an intake reviewed, a clearance withdrawn): the booking's check, judged again.
+    The profile's queries; for one session's panel, not for a list."""
+    catalog = catalog or current_catalog()
+    profile = profile_for_patient(appointment.patient, today=session_day(appointment))
+    return bool(day_verdict(appointment=appointment, catalog=catalog, profile=profile).reasons)
+
+
 def precautions(verdict: TreatmentCheck) -> list[Precaution]:
     """The precaution flags of a verdict: the screening asks whether each was followed."""
     return [{"code": flag.code, "text": flag.text} for flag in verdict.flags]

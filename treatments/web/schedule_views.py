@@ -33,7 +33,9 @@ from treatments.models import (
     WorkingHours,
 )
 from treatments.selectors.availability import SlotFinder, clinic_zone, day_bounds
+from treatments.selectors.portal import booked_online
 from treatments.selectors.previsit import needs_call
+from treatments.selectors.session_context import blocked_on_its_day
 from treatments.selectors.sessions import SessionLine, calendar_lines, practitioner_names
 from treatments.selectors.waitlist import FreedSlot, offers_for
 from treatments.services import booking
@@ -221,7 +223,10 @@ def calendar_week(request):
 
 def _get_session(request, pk):
     session = get_object_or_404(
-        Appointment.objects.with_panel_joins().annotate(needs_call=needs_call()), pk=pk
+        Appointment.objects.with_panel_joins().annotate(
+            needs_call=needs_call(), booked_online=booked_online()
+        ),
+        pk=pk,
     )
     get_patient(request, session.patient_id)
     return session
@@ -280,6 +285,10 @@ def _render_session(
         "session": session,
         # The patient's pre-visit answers stop it: call them. Never the reason (clinicians only).
         "needs_call": getattr(session, "needs_call", False),
+        # Blocked on its day by what the history holds now: a clinician must look before the visit.
+        "needs_review": session.status == Appointment.Status.BOOKED
+        and session.starts_at > now
+        and blocked_on_its_day(session),
         "actions": _actions(session, request.user, now),
         "movable": session.can_move,
         "cancellable": session.transition_problem(
@@ -326,7 +335,11 @@ def _done(request, session, message, freed=None):
 
 def _as_it_is_now(session):
     """The session re-read after a refused change: another desk may have changed it meanwhile."""
-    return Appointment.objects.with_panel_joins().annotate(needs_call=needs_call()).get(pk=session.pk)
+    return (
+        Appointment.objects.with_panel_joins()
+        .annotate(needs_call=needs_call(), booked_online=booked_online())
+        .get(pk=session.pk)
+    )
 
 
 def _free_times_after(session, conflict, practitioner=None):
