@@ -48,7 +48,7 @@ def test_front_desk_registers_a_patient_and_intake_then_a_clinician_reviews_it(
     page.get_by_role("link", name="Review").click()
     page.locator("input[name=entry-0-until]").fill("2026-08-24")
     page.get_by_role("button", name="Confirm review").click()
-    expect(page.get_by_text("Intake reviewed: 1 entries")).to_be_visible()
+    expect(page.get_by_text("Intake reviewed: 1 entry")).to_be_visible()
 
     page.get_by_role("link", name="Add a concern").click()
     page.get_by_label("Concern").select_option(label="Atrophic acne scars")

@@ -98,7 +98,7 @@ def test_a_patient_fills_the_intake_on_a_phone_and_a_clinician_reviews_it_into_t
     expect(page.get_by_text("Latex")).to_be_visible()
     screenshot(page, "intake-04-clinician-review")
     page.get_by_role("button", name="Confirm review").click()
-    expect(page.get_by_text("Intake reviewed: 1 entries")).to_be_visible()
+    expect(page.get_by_text("Intake reviewed: 1 entry")).to_be_visible()
     page.goto(f"/patients/{patient.pk}/history/")
     expect(page.get_by_text("Stopped in March").first).to_be_visible()
     screenshot(page, "intake-05-in-the-history")
