@@ -147,9 +147,11 @@ def test_the_admin_answers_a_patient_in_the_portal_layout(patient_client, userna
 
 def test_the_api_refuses_a_patient_in_json_without_their_name(patient_client, username, own):
     for url in (reverse("api-patients"), reverse("api-session", args=[own["session"]])):
-        response = patient_client.get(url)
-        assert response.status_code == 403 and response["Content-Type"].startswith("application/json")
-        assert username not in response.content.decode()
+        # As a phone's browser asks: still JSON, never the browsable API's page with the user's name.
+        for accept in ("application/json", "text/html,application/xhtml+xml,*/*;q=0.8"):
+            response = patient_client.get(url, HTTP_ACCEPT=accept)
+            assert response.status_code == 403 and response["Content-Type"].startswith("application/json")
+            assert username not in response.content.decode()
 
 
 def test_the_tablet_intake_page_shows_a_patient_no_staff_menu(patient_client, username):
