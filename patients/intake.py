@@ -94,8 +94,12 @@ DATE_QUESTION_FOR = {
     "isotretinoin": "When did you start the tablets?",
     "sunburn": "When did it happen?",
 }
+# For a medicine, when it was last taken: the rules on medicines count from the last dose (e.g. 6
+# months after isotretinoin), which the start date does not tell.
+STOPPED_QUESTION = "If you have stopped: when did you last take or use it?"
+STOPPED_BEFORE_START = "The last time cannot be before the start."
 DETAILS_QUESTION = {
-    MedicalCondition.Kind.MEDICATION: "Which medicine, how much, and have you stopped it?",
+    MedicalCondition.Kind.MEDICATION: "Which medicine, and how much?",
     MedicalCondition.Kind.EVENT: "Where on your body, and what was done?",
 }
 DETAILS_DEFAULT = "Tell us more (where on your body, anything we should know)"
@@ -152,6 +156,12 @@ class QuestionnaireForm(forms.Form):
                 widget=DateInput(attrs={"max": self.today.isoformat()}),
                 label=date_question(condition),
             )
+            if condition.kind == MedicalCondition.Kind.MEDICATION:
+                self.fields[f"stopped_{condition.slug}"] = forms.DateField(
+                    required=False,
+                    widget=DateInput(attrs={"max": self.today.isoformat()}),
+                    label=STOPPED_QUESTION,
+                )
             self.fields[f"details_{condition.slug}"] = forms.CharField(
                 required=False, max_length=300, label=details_question(condition)
             )
@@ -166,10 +176,13 @@ class QuestionnaireForm(forms.Form):
             # An unticked question's date is never sent on (`answers`), so it is not judged.
             if not cleaned.get(f"yes_{condition.slug}"):
                 continue
-            name = f"date_{condition.slug}"
-            problem = history_date_problem(cleaned.get(name), today=self.today, born=self.born)
-            if problem:
-                self.add_error(name, problem)
+            for name in (f"date_{condition.slug}", f"stopped_{condition.slug}"):
+                problem = history_date_problem(cleaned.get(name), today=self.today, born=self.born)
+                if problem:
+                    self.add_error(name, problem)
+            started, stopped = cleaned.get(f"date_{condition.slug}"), cleaned.get(f"stopped_{condition.slug}")
+            if started and stopped and stopped < started and f"stopped_{condition.slug}" not in self.errors:
+                self.add_error(f"stopped_{condition.slug}", STOPPED_BEFORE_START)
         return cleaned
 
     def question_rows(self):
@@ -179,6 +192,7 @@ class QuestionnaireForm(forms.Form):
                 self[f"yes_{condition.slug}"],
                 self[f"date_{condition.slug}"],
                 self[f"details_{condition.slug}"],
+                self[f"stopped_{condition.slug}"] if f"stopped_{condition.slug}" in self.fields else None,
             )
 
     def answers(self):
@@ -187,10 +201,13 @@ class QuestionnaireForm(forms.Form):
         for condition in self.conditions:
             if data.get(f"yes_{condition.slug}"):
                 when = data.get(f"date_{condition.slug}")
+                stopped = data.get(f"stopped_{condition.slug}")
                 ticked[condition.slug] = {
                     "date": when.isoformat() if when else None,
                     "details": data.get(f"details_{condition.slug}", ""),
                 }
+                if stopped:
+                    ticked[condition.slug]["stopped"] = stopped.isoformat()
         return {
             "conditions": ticked,
             "medications": data.get("medications", ""),
@@ -209,6 +226,7 @@ def questionnaire_initial(answers):
         initial[f"yes_{slug}"] = True
         initial[f"date_{slug}"] = answer.get("date")
         initial[f"details_{slug}"] = answer.get("details", "")
+        initial[f"stopped_{slug}"] = answer.get("stopped")
     return initial
 
 
@@ -278,6 +296,7 @@ def review_initial(intake):
                     "include": True,
                     "condition": conditions[slug],
                     "since": answer.get("date"),
+                    "until": answer.get("stopped"),
                     "notes": answer.get("details", ""),
                 }
             )

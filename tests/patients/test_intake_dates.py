@@ -205,3 +205,50 @@ def test_the_review_service_refuses_a_future_date_by_the_clinics_calendar(patien
     entry["since"] = date(2026, 12, 1)
     services.intake_review(intake=waiting, accepted=[entry], by=factories.clinician(), now=now)
     assert ConditionRecord.objects.get(patient=patient).since == date(2026, 12, 1)
+
+
+# A medicine's last dose: the rules on medicines count from it (6 months after isotretinoin).
+
+
+def test_a_medicine_asks_when_it_was_last_taken_and_the_review_ends_the_record_there(
+    client, tablet_url, patient, clinician_client
+):
+    page = client.get(tablet_url).content.decode()
+    assert 'name="stopped_isotretinoin"' in page and "If you have stopped: when did you last take" in page
+    assert 'name="stopped_rosacea"' not in page  # not a medicine
+    started, stopped = timezone.localdate() - timedelta(days=300), timezone.localdate() - timedelta(days=90)
+    answers = {
+        "yes_isotretinoin": "on",
+        "date_isotretinoin": started.isoformat(),
+        "stopped_isotretinoin": stopped.isoformat(),
+    }
+    assert client.post(tablet_url, answers)["Location"] == reverse("intake_done")
+    intake = IntakeSubmission.objects.get(patient=patient)
+    assert intake.answers["conditions"]["isotretinoin"]["stopped"] == stopped.isoformat()
+    review = clinician_client.get(
+        reverse("patients:intake_review", args=[patient.pk, intake.pk])
+    ).content.decode()
+    assert f'name="entry-0-until" value="{stopped.isoformat()}"' in review
+
+
+@pytest.mark.parametrize(
+    ("started", "stopped", "message"),
+    [
+        (date(2026, 1, 1), date(2025, 12, 1), "The last time cannot be before the start."),
+        (date(2026, 1, 1), date(2026, 3, 2), FUTURE),
+        (None, date(1980, 1, 1), BEFORE_BIRTH),
+    ],
+)
+def test_a_last_dose_that_cannot_be_right_is_refused_on_its_field(started, stopped, message):
+    form = QuestionnaireForm(
+        {
+            "yes_isotretinoin": "on",
+            "date_isotretinoin": started.isoformat() if started else "",
+            "stopped_isotretinoin": stopped.isoformat(),
+        },
+        conditions=[factories.condition("isotretinoin")],
+        today=date(2026, 3, 1),
+        born=BORN,
+    )
+    assert not form.is_valid()
+    assert [str(error) for error in form.errors["stopped_isotretinoin"]] == [message.replace("&#x27;", "'")]
