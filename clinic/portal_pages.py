@@ -25,7 +25,13 @@ from patients import portal_urls
 from patients.portal_views import current_account, patient_required
 from treatments.models import Appointment, Practitioner
 from treatments.selectors.booking_facts import local_day
-from treatments.selectors.portal import last_aftercare, portal_plans, portal_session, portal_sessions
+from treatments.selectors.portal import (
+    day_label,
+    last_aftercare,
+    portal_plans,
+    portal_session,
+    portal_sessions,
+)
 from treatments.selectors.portal_booking import (
     BookableVisit,
     DayRefusal,
@@ -107,22 +113,17 @@ ALREADY_WAITING = "You are already on the waitlist for this visit."
 WAITLIST_REFUSED = "This visit cannot join the waitlist online. Please call the clinic."
 
 
-def _day(day: date, *, year: bool = True) -> str:
-    text = f"{day:%a} {day.day} {day:%b}"
-    return f"{text} {day.year}" if year else text
-
-
 def _when(start: datetime) -> str:
     local = timezone.localtime(start)
-    return f"{_day(local.date())} at {local:%H:%M}"
+    return f"{day_label(local.date())} at {local:%H:%M}"
 
 
 def window_sentence(number: int, window: VisitWindow) -> str:
     """e.g. "Visit 2 can be booked between Mon 4 Jan and Mon 18 Jan 2027." """
     if window.first == window.last:
-        return f"Visit {number} can be booked on {_day(window.first)}."
-    first = _day(window.first, year=window.first.year != window.last.year)
-    return f"Visit {number} can be booked between {first} and {_day(window.last)}."
+        return f"Visit {number} can be booked on {day_label(window.first)}."
+    first = day_label(window.first, year=window.first.year != window.last.year)
+    return f"Visit {number} can be booked between {first} and {day_label(window.last)}."
 
 
 class DayForm(forms.Form):
@@ -203,7 +204,11 @@ def _chosen_time(
     if window is None:
         return None, _blocked(visit), None
     if not window.holds(day):
-        return None, OUTSIDE_WINDOW.format(day=_day(day), window=window_sentence(visit.number, window)), None
+        return (
+            None,
+            OUTSIDE_WINDOW.format(day=day_label(day), window=window_sentence(visit.number, window)),
+            None,
+        )
     if start <= now:
         return None, TIME_PASSED, day
     practitioner = Practitioner.objects.select_related("user").filter(pk=practitioner_pk, active=True).first()
@@ -225,7 +230,7 @@ def _visit_page(
     blocked = _blocked(visit)
     window = visit.window
     if window is not None and day is not None and not window.holds(day) and not problem:
-        problem = OUTSIDE_WINDOW.format(day=_day(day), window=window_sentence(visit.number, window))
+        problem = OUTSIDE_WINDOW.format(day=day_label(day), window=window_sentence(visit.number, window))
     times = (
         visit_times(visit, day=day, now=now, exclude=moving.pk if moving else None)
         if not blocked and window is not None
@@ -261,7 +266,7 @@ def _day_refused(refusal: DayRefusal, day: date, *, every_day: bool) -> str:
     if every_day:
         return EVERY_DAY_REFUSED.format(why=CHECK_FIRST if refusal.clinical else refusal.message)
     return DAY_REFUSED.format(
-        day=_day(day), why=CHECK_FIRST_OR_ANOTHER if refusal.clinical else refusal.message
+        day=day_label(day), why=CHECK_FIRST_OR_ANOTHER if refusal.clinical else refusal.message
     )
 
 

@@ -24,6 +24,7 @@ from clinic.access_log import note_patient_access
 from patients.models import MedicalCondition
 from patients.portal_views import current_account, patient_required
 from treatments.models import Appointment, PreVisitCheck
+from treatments.selectors.portal import day_label
 from treatments.selectors.previsit import open_questions
 from treatments.services.previsit import NEW_MEDICATIONS_MAX, previsit_answer, previsit_open
 
@@ -50,7 +51,7 @@ OTHER_GROUP = "Other questions"
 def when_label(moment: datetime) -> str:
     """e.g. "Tue 3 Mar at 10:00", in the clinic's time."""
     local = timezone.localtime(moment)
-    return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
+    return f"{day_label(local.date(), year=False)} at {local:%H:%M}"
 
 
 def home_context(patient_id: int, now: datetime) -> dict[str, Any]:

@@ -75,10 +75,15 @@ class PortalSessionDetail:
     aftercare: tuple[str, ...]
 
 
+def day_label(day: date, *, year: bool = True) -> str:
+    """A day as the portal writes it everywhere: "Mon 14 Dec 2026" ("Mon 14 Dec" without `year`)."""
+    text = f"{day:%a} {day.day} {day:%b}"
+    return f"{text} {day.year}" if year else text
+
+
 def _date_label(moment: datetime) -> tuple[str, str]:
     local = timezone.localtime(moment)
-    # As the booking pages write a day ("Mon 14 Dec 2026"): one style across the portal.
-    return f"{local:%a} {local.day} {local:%b} {local.year}", f"{local:%H:%M}"
+    return day_label(local.date()), f"{local:%H:%M}"
 
 
 def spacing_label(days: int | None) -> str:
